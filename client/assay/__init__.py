@@ -1,0 +1,64 @@
+"""Assay SDK: post AI inference jobs to the Assay market and get verified results back.
+
+from assay import AssayClient, MINILM_L6_V2
+client = AssayClient("http://127.0.0.1:8545", private_key)
+job = client.post_job(MINILM_L6_V2, "a sentence", reward=10**16)
+result = job.wait()          # payload checked against the on-chain hash
+print(result.json()["embedding"][:4])
+"""
+
+from ._artifacts import Artifact, load_artifact
+from ._client import MAX_INLINE_INPUT, AssayClient, StakeInfo
+from ._deployments import Deployment
+from ._errors import (
+    AssayError,
+    ChainError,
+    ChainMismatch,
+    ConfigError,
+    ContractRevert,
+    DeploymentNotFound,
+    JobError,
+    JobNotCompleted,
+    JobTimeout,
+    PayloadTooLarge,
+    ResultMismatch,
+    StorageError,
+    TransactionFailed,
+)
+from ._jobs import Job, JobInfo, JobPhase, JobResult
+from ._models import BUILTIN_MODELS, ECHO, MINILM_L6_V2, ModelManifest
+from ._storage import content_hash, fetch_payload
+from ._transactions import gas_cost
+
+__all__ = [
+    "BUILTIN_MODELS",
+    "ECHO",
+    "MAX_INLINE_INPUT",
+    "MINILM_L6_V2",
+    "Artifact",
+    "AssayClient",
+    "AssayError",
+    "ChainError",
+    "ChainMismatch",
+    "ConfigError",
+    "ContractRevert",
+    "Deployment",
+    "DeploymentNotFound",
+    "Job",
+    "JobError",
+    "JobInfo",
+    "JobNotCompleted",
+    "JobPhase",
+    "JobResult",
+    "JobTimeout",
+    "ModelManifest",
+    "PayloadTooLarge",
+    "ResultMismatch",
+    "StakeInfo",
+    "StorageError",
+    "TransactionFailed",
+    "content_hash",
+    "fetch_payload",
+    "gas_cost",
+    "load_artifact",
+]

@@ -1,0 +1,153 @@
+"""The Assay client: one object for requesters and workers on one chain."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
+from web3 import Web3
+from web3.contract.contract import Contract, ContractFunction
+from web3.logs import DISCARD
+from web3.types import TxReceipt
+
+from ._artifacts import load_artifact
+from ._deployments import Deployment
+from ._errors import ChainError, ChainMismatch, ConfigError
+from ._jobs import Job
+from ._models import ModelManifest
+from ._transactions import send_transaction
+
+MAX_INLINE_INPUT = 16_384
+"""Longest input carried in calldata (`JobMarket.MAX_INLINE_INPUT`)."""
+
+RPC_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class StakeInfo:
+    """A worker's stake in the registry, in wei."""
+
+    free: int
+    locked: int
+    unstaking: int
+    unlock_at: int
+
+
+class AssayClient:
+    """Connects an account to the Assay contracts on one chain.
+
+    >>> client = AssayClient("http://127.0.0.1:8545", os.environ["ASSAY_KEY"])  # doctest: +SKIP
+    >>> job = client.post_job(ECHO, b"hello", reward=10**15)                    # doctest: +SKIP
+    >>> job.wait().payload                                                       # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        rpc: str | Web3,
+        account: LocalAccount | str,
+        *,
+        deployment: Deployment | str | os.PathLike[str] | None = None,
+    ) -> None:
+        """`rpc` is an RPC URL or a ready Web3; `account` a LocalAccount or a private key;
+        `deployment` a Deployment, a deployments file or folder (default: $ASSAY_DEPLOYMENTS,
+        then ./deployments)."""
+        self.w3 = (
+            rpc if isinstance(rpc, Web3) else Web3(Web3.HTTPProvider(rpc, request_kwargs={"timeout": RPC_TIMEOUT}))
+        )
+        self.account: LocalAccount = account if isinstance(account, LocalAccount) else Account.from_key(account)
+        try:
+            chain_id = self.w3.eth.chain_id
+        except Exception as exc:  # any transport failure: say which endpoint and what to check
+            raise ChainError(f"cannot reach the RPC endpoint ({exc}); is the node running?") from exc
+        if not isinstance(deployment, Deployment):
+            deployment = Deployment.for_chain(chain_id, deployment)
+        if deployment.chain_id != chain_id:
+            raise ChainMismatch(
+                f"the RPC serves chain {chain_id} but the deployment is for chain {deployment.chain_id}"
+            )
+        self.deployment = deployment
+        self.market: Contract = self.w3.eth.contract(address=deployment.job_market, abi=load_artifact("JobMarket").abi)
+        self.staking: Contract = self.w3.eth.contract(
+            address=deployment.staking, abi=load_artifact("StakingRegistry").abi
+        )
+
+    @property
+    def address(self) -> ChecksumAddress:
+        """The account's address."""
+        return self.account.address
+
+    def transact(self, call: ContractFunction, value: int = 0) -> TxReceipt:
+        """Send `call` from this account and wait for it; reverts raise `ContractRevert`."""
+        return send_transaction(self.w3, self.account, call, value)
+
+    # requester
+
+    def post_job(
+        self,
+        model: ModelManifest | bytes,
+        job_input: bytes | str,
+        *,
+        reward: int,
+        claim_timeout: int = 600,
+        result_timeout: int = 1_800,
+    ) -> Job:
+        """Post a job paying `reward` wei for running `model` on `job_input` (str is UTF-8 encoded).
+
+        The job can be claimed for `claim_timeout` seconds; its worker must submit a result within
+        `result_timeout` seconds of posting. Returns at once with the job's handle.
+        """
+        model_id = model.model_id if isinstance(model, ModelManifest) else model
+        data = job_input.encode() if isinstance(job_input, str) else job_input
+        if len(model_id) != 32:
+            raise ConfigError(f"a model id is 32 bytes, got {len(model_id)}")
+        if reward <= 0:
+            raise ConfigError(f"reward must be positive, got {reward} wei")
+        if not data:
+            raise ConfigError("job input is empty")
+        if len(data) > MAX_INLINE_INPUT:
+            raise ConfigError(f"job input is {len(data)} bytes; inline input is limited to {MAX_INLINE_INPUT}")
+        if not 0 < claim_timeout < result_timeout:
+            raise ConfigError(f"need 0 < claim_timeout < result_timeout, got {claim_timeout} and {result_timeout}")
+        now = int(self.w3.eth.get_block("latest")["timestamp"])
+        call = self.market.functions.postJob(model_id, data, now + claim_timeout, now + result_timeout)
+        receipt = self.transact(call, value=reward)
+        (posted,) = self.market.events.JobPosted().process_receipt(receipt, errors=DISCARD)
+        return Job(self, int(posted["args"]["jobId"]), receipt)
+
+    def job(self, job_id: int) -> Job:
+        """A handle on an existing job."""
+        return Job(self, job_id)
+
+    def balance(self, account: str | None = None) -> int:
+        """Wei withdrawable from the market by `account` (default: this client's)."""
+        return int(self.market.functions.balanceOf(account or self.address).call())
+
+    def withdraw(self) -> TxReceipt:
+        """Withdraw this account's whole market balance (payouts, refunds, fees)."""
+        return self.transact(self.market.functions.withdraw())
+
+    # worker
+
+    def stake(self, amount: int) -> TxReceipt:
+        """Add `amount` wei to this account's stake."""
+        return self.transact(self.staking.functions.stake(), value=amount)
+
+    def stake_of(self, account: str | None = None) -> StakeInfo:
+        """The stake of `account` (default: this client's)."""
+        free, locked, unstaking, unlock_at = self.staking.functions.stakeOf(account or self.address).call()
+        return StakeInfo(free, locked, unstaking, unlock_at)
+
+    def claim(self, job_id: int) -> TxReceipt:
+        """Claim an open job, locking collateral from this account's free stake."""
+        return self.transact(self.market.functions.claim(job_id))
+
+    def submit_result(self, job_id: int, result_hash: bytes, uri: str) -> TxReceipt:
+        """Submit the hash and URI of a claimed job's result."""
+        return self.transact(self.market.functions.submitResult(job_id, result_hash, uri))
+
+    def finalize(self, job_id: int) -> TxReceipt:
+        """Pay out a job whose challenge window has passed (anyone may call)."""
+        return self.transact(self.market.functions.finalize(job_id))

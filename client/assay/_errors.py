@@ -1,0 +1,79 @@
+"""Exceptions raised by Assay. Catch `AssayError` to catch them all.
+
+AssayError
+├── ConfigError            bad arguments, missing deployment, wrong chain
+│   ├── DeploymentNotFound
+│   └── ChainMismatch
+├── ChainError             the RPC or a transaction failed
+│   ├── TransactionFailed  mined but reverted, or never mined in time
+│   └── ContractRevert     a contract custom error, decoded with its arguments
+├── StorageError           a payload could not be fetched or stored
+│   ├── PayloadTooLarge
+│   └── ResultMismatch     the fetched payload does not match its on-chain hash
+└── JobError               a job did not produce a result
+    ├── JobTimeout
+    └── JobNotCompleted    refunded, cancelled or expired
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AssayError(Exception):
+    """Root of every error Assay raises."""
+
+
+class ConfigError(AssayError):
+    """Raised when arguments or configuration are invalid."""
+
+
+class DeploymentNotFound(ConfigError):
+    """Raised when no deployments file names the contracts for a chain."""
+
+
+class ChainMismatch(ConfigError):
+    """Raised when the RPC's chain id differs from the deployment's."""
+
+
+class ChainError(AssayError):
+    """Raised when the RPC fails or a transaction does not go through."""
+
+
+class TransactionFailed(ChainError):
+    """Raised when a transaction reverted on chain or was not mined in time."""
+
+
+class ContractRevert(ChainError):
+    """Raised when a contract call reverts with a custom error; `name` and `args` decode it."""
+
+    def __init__(self, name: str, args: dict[str, Any], function: str) -> None:
+        self.name = name
+        self.args_by_name = args
+        self.function = function
+        shown = ", ".join(f"{key}={value!r}" for key, value in args.items())
+        super().__init__(f"{function} reverted: {name}({shown})")
+
+
+class StorageError(AssayError):
+    """Raised when a payload cannot be fetched or stored."""
+
+
+class PayloadTooLarge(StorageError):
+    """Raised when a payload exceeds the allowed size."""
+
+
+class ResultMismatch(StorageError):
+    """Raised when a fetched payload's hash differs from the hash committed on chain."""
+
+
+class JobError(AssayError):
+    """Raised when a job does not deliver a result."""
+
+
+class JobTimeout(JobError):
+    """Raised when `Job.wait` runs out of time; the job may still complete later."""
+
+
+class JobNotCompleted(JobError):
+    """Raised when a job ended, or can only end, without a result (refunded, cancelled, expired)."""

@@ -1,0 +1,79 @@
+"""Sending contract transactions from a local account, with reverts decoded into typed errors."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from eth_abi.abi import decode
+from eth_account.signers.local import LocalAccount
+from eth_utils.abi import function_signature_to_4byte_selector
+from eth_utils.address import to_checksum_address
+from web3 import Web3
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted
+from web3.types import TxParams, TxReceipt
+
+from ._artifacts import CONTRACTS, load_artifact
+from ._errors import ChainError, ContractRevert, TransactionFailed
+
+RECEIPT_TIMEOUT = 120.0
+
+
+@cache
+def _custom_errors() -> dict[bytes, tuple[str, list[str], list[str]]]:
+    """selector -> (error name, argument names, argument types) for every Assay contract."""
+    errors: dict[bytes, tuple[str, list[str], list[str]]] = {}
+    for contract in CONTRACTS:
+        for item in load_artifact(contract).abi:
+            if item["type"] != "error":
+                continue
+            types = [arg["type"] for arg in item["inputs"]]
+            names = [arg["name"] for arg in item["inputs"]]
+            selector = function_signature_to_4byte_selector(f"{item['name']}({','.join(types)})")
+            errors[selector] = (item["name"], names, types)
+    return errors
+
+
+def decode_revert(data: str | bytes, function: str) -> ContractRevert | None:
+    """Decode revert data into a `ContractRevert`, or None when it is no Assay custom error."""
+    raw = bytes.fromhex(data[2:] if data.startswith("0x") else data) if isinstance(data, str) else data
+    known = _custom_errors().get(raw[:4])
+    if known is None:
+        return None
+    name, names, types = known
+    values = [
+        to_checksum_address(value) if kind == "address" else value
+        for kind, value in zip(types, decode(types, raw[4:]), strict=True)
+    ]
+    return ContractRevert(name, dict(zip(names, values, strict=True)), function)
+
+
+def send_transaction(w3: Web3, account: LocalAccount, call: ContractFunction, value: int = 0) -> TxReceipt:
+    """Estimate, sign, send and wait for `call`; raise `ContractRevert` with the decoded custom
+    error when it would revert, `TransactionFailed` when it reverts on chain or is not mined."""
+    label = call.fn_name
+    params: TxParams = {"from": account.address, "value": Web3.to_wei(value, "wei")}
+    try:
+        params["nonce"] = w3.eth.get_transaction_count(account.address, "pending")
+        tx = call.build_transaction(params)
+    except ContractCustomError as exc:
+        decoded = decode_revert(str(exc.data), label)
+        raise decoded or ChainError(f"{label} would revert: {exc}") from exc
+    except ContractLogicError as exc:
+        raise ChainError(f"{label} would revert: {exc}") from exc
+    signed = account.sign_transaction(dict(tx))  # type: ignore[arg-type]
+    tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
+    try:
+        receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT)
+    except TimeExhausted as exc:
+        raise TransactionFailed(
+            f"{label} transaction {tx_hash.hex()} was not mined within {RECEIPT_TIMEOUT:.0f} s"
+        ) from exc
+    if receipt["status"] != 1:
+        raise TransactionFailed(f"{label} transaction {tx_hash.hex()} reverted on chain")
+    return receipt
+
+
+def gas_cost(receipt: TxReceipt) -> int:
+    """Wei the sender paid for gas."""
+    return int(receipt["gasUsed"]) * int(receipt["effectiveGasPrice"])
