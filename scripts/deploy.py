@@ -1,7 +1,7 @@
 """Deploy the Assay contracts and write <deployments>/<chainId>.json for clients and workers.
 
-    python scripts/deploy.py --rpc-url http://127.0.0.1:8545            # local anvil: dev key 0
-    ASSAY_DEPLOYER_KEY=0x... python scripts/deploy.py --rpc-url https://...  # any other chain
+python scripts/deploy.py --rpc-url http://127.0.0.1:8545            # local anvil: dev key 0
+ASSAY_DEPLOYER_KEY=0x... python scripts/deploy.py --rpc-url https://...  # any other chain
 """
 
 from __future__ import annotations
