@@ -1,0 +1,69 @@
+"""The distribution itself: shipped artifacts match the sources, the SDK needs no torch or
+compiler, the public API is curated, and the worker's command line fails clearly."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import assay
+from assay import ECHO, MINILM_L6_V2, load_artifact
+from eth_utils.crypto import keccak
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_python(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120, check=False
+    )
+
+
+def test_shipped_artifacts_match_the_contract_sources() -> None:
+    check = run_python("scripts/export_artifacts.py", "--check")
+    assert check.returncode == 0, check.stderr + check.stdout
+    assert {item["name"] for item in load_artifact("JobMarket").abi if item["type"] == "function"} >= {
+        "postJob",
+        "claim",
+        "submitResult",
+        "finalize",
+        "refund",
+        "withdraw",
+    }
+
+
+def test_sdk_imports_without_torch_or_a_compiler() -> None:
+    probe = "import sys, assay; bad = {'torch', 'sentence_transformers', 'solcx'} & set(sys.modules); print(bad)"
+    result = run_python("-c", probe)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "set()"
+
+
+def test_public_api_is_exactly_all() -> None:
+    public = {name for name in dir(assay) if not name.startswith("_")} - {"devnet"}
+    assert public == set(assay.__all__)
+
+
+def test_model_ids_are_stable_hashes_of_the_manifests() -> None:
+    assert ECHO.model_id != MINILM_L6_V2.model_id
+    # the canonical form is part of the protocol: other clients must derive the same id
+    canonical = b'{"name":"assay/echo-v1","runtime":"echo","verification":"exact","weights_digest":"none"}'
+    assert ECHO.canonical_json() == canonical
+    assert ECHO.model_id == keccak(canonical)
+    assert ECHO.model_id.hex() == "47b88ae2919b53c86787449b011a17af06ba5e89b50bc8b573f30db540c949c8"
+
+
+def test_worker_refuses_to_start_without_a_key() -> None:
+    env = {key: value for key, value in os.environ.items() if key != "ASSAY_WORKER_KEY"}
+    result = run_python("-m", "assay_worker", env=env)
+    assert result.returncode == 2
+    assert "set ASSAY_WORKER_KEY" in result.stderr
+
+
+def test_worker_rejects_unknown_model() -> None:
+    env = os.environ | {"ASSAY_WORKER_KEY": "0x" + "11" * 32}
+    result = run_python("-m", "assay_worker", "--model", "gpt-17", env=env)
+    assert result.returncode == 2
+    assert "invalid choice: 'gpt-17'" in result.stderr
