@@ -1,0 +1,57 @@
+"""Gas per lifecycle step on a local anvil chain, for docs/benchmarks.md.
+
+    source scripts/setup.sh && python scripts/bench_gas.py
+"""
+
+from __future__ import annotations
+
+from assay import ECHO, AssayClient, content_hash
+from assay._deploy import MarketParams, deploy_contracts
+from assay.devnet import ANVIL_KEYS, Anvil
+from eth_account import Account
+from web3 import Web3
+
+REWARD = 10**16
+
+
+def travel(w3: Web3, seconds: int) -> None:
+    w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
+    w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
+
+def main() -> None:
+    with Anvil() as chain:
+        w3 = chain.w3
+        params = MarketParams(treasury=Account.from_key(ANVIL_KEYS[5]).address, challenge_window=60)
+        deployment = deploy_contracts(w3, Account.from_key(ANVIL_KEYS[0]), params)
+        requester = AssayClient(w3, ANVIL_KEYS[1], deployment=deployment)
+        worker = AssayClient(w3, ANVIL_KEYS[2], deployment=deployment)
+        rows: list[tuple[str, int]] = [("stake (first)", worker.stake(10**18)["gasUsed"])]
+        sentence = b"Assay pays GPU owners for verified inference."  # 45 bytes, as in the demo
+        uri = "http://127.0.0.1:8600/results/0x" + "ab" * 32
+        for round_ in ("first job", "steady state"):
+            job = requester.post_job(ECHO, sentence, reward=REWARD)
+            steps = [("postJob (45-byte input)", job.receipt["gasUsed"])]  # type: ignore[index]
+            steps.append(("claim", worker.claim(job.id)["gasUsed"]))
+            steps.append(("submitResult", worker.submit_result(job.id, content_hash(b"r"), uri)["gasUsed"]))
+            travel(w3, 60)
+            steps.append(("finalize", worker.finalize(job.id)["gasUsed"]))
+            rows += [(f"{name} [{round_}]", gas) for name, gas in steps]
+            rows.append((f"lifecycle total [{round_}]", sum(gas for _, gas in steps)))
+        rows.append(("withdraw (worker)", worker.withdraw()["gasUsed"]))
+        job = requester.post_job(ECHO, sentence, reward=REWARD, claim_timeout=30, result_timeout=60)
+        travel(w3, 31)
+        rows.append(("refund (unclaimed)", job.refund()["gasUsed"]))
+        job = requester.post_job(ECHO, sentence, reward=REWARD, claim_timeout=30, result_timeout=60)
+        worker.claim(job.id)
+        travel(w3, 61)
+        rows.append(("refund (missed deadline, slash)", job.refund()["gasUsed"]))
+        job = requester.post_job(ECHO, sentence, reward=REWARD)
+        rows.append(("cancel", job.cancel()["gasUsed"]))
+        rows.append(("requestUnstake", worker.transact(worker.staking.functions.requestUnstake(10**17))["gasUsed"]))
+        for name, gas in rows:
+            print(f"{name:<40}{gas:>10,}")
+
+
+if __name__ == "__main__":
+    main()
