@@ -1,5 +1,6 @@
-"""A real worker subprocess serves three jobs (two echo, one real MiniLM embedding) on its own
-anvil chain; every result is verified and every wei is accounted for."""
+"""A real worker subprocess serves three jobs (two echo, one real MiniLM embedding, one of them
+with its input behind a URI) on its own anvil chain, refuses two bad ones without penalty; every
+result is verified and every wei is accounted for."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ import pytest
 from assay import ECHO, MINILM_L6_V2, AssayClient, Deployment, JobPhase, gas_cost
 from assay._deploy import deploy_contracts
 from assay.devnet import ANVIL_KEYS, Anvil, free_port
+from assay_worker.api import ApiServer, create_app
 from assay_worker.launcher import WorkerProcess
+from assay_worker.results import ResultStore
 from eth_account import Account
 from web3 import Web3
 
-from .conftest import MARKET_PARAMS
+from .conftest import MARKET_PARAMS, time_travel
 
 REWARD = 2 * 10**16
 WORKER_STAKE = 10**17
@@ -68,18 +71,30 @@ def test_worker_serves_three_jobs_and_every_wei_is_accounted_for(
         port=free_port(),
         log_path=tmp_path / "worker.log",
     )
+    # the requester hosts one input itself, content-addressed like results
+    inputs = ResultStore(tmp_path / "inputs")
+    input_server = ApiServer(create_app(inputs, dict), "127.0.0.1", 0)
+    input_server.start()
+    hosted = "third \N{ROCKET}".encode()
+    hosted_uri = f"http://127.0.0.1:{input_server.port}/results/0x{inputs.put(hosted).hex()}"
     try:
         health = worker.wait_ready()
         assert health["address"] == worker_address
+        refused = [
+            requester.post_job(MINILM_L6_V2, b"\xff\xfe not text", reward=REWARD),
+            requester.post_job(ECHO, b"gone", reward=REWARD, input_uri=f"http://127.0.0.1:{free_port()}/x"),
+        ]
         jobs = [
             requester.post_job(ECHO, "first", reward=REWARD),
             requester.post_job(MINILM_L6_V2, SENTENCE, reward=REWARD),
-            requester.post_job(ECHO, b"third \xf0\x9f\x9a\x80", reward=REWARD),
+            requester.post_job(ECHO, hosted, reward=REWARD, input_uri=hosted_uri),
         ]
         results = [job.wait(timeout=120) for job in jobs]
-        assert worker.health()["jobs_finalized"] == 3
+        health = worker.health()
+        assert (health["jobs_finalized"], health["jobs_refused"], health["jobs_failed"]) == (3, 2, 0)
     finally:
         exit_code = worker.stop()
+        input_server.stop()
     log = (tmp_path / "worker.log").read_text()
     assert exit_code == 0, log
 
@@ -92,6 +107,8 @@ def test_worker_serves_three_jobs_and_every_wei_is_accounted_for(
         "text": "first",
     }
     assert results[2].json()["text"] == "third 🚀"
+    assert [job.status() for job in refused] == [JobPhase.OPEN] * 2  # refused, not claimed: no penalty
+    assert "input is not UTF-8 text" in log and "input unavailable" in log
 
     embedding = np.array(results[1].json()["embedding"])
     assert results[1].json()["dimension"] == 384 and embedding.shape == (384,)
@@ -107,10 +124,14 @@ def test_worker_serves_three_jobs_and_every_wei_is_accounted_for(
     earned = requester.balance(worker_address)
     assert earned == 3 * (REWARD - fee)
     assert requester.balance(MARKET_PARAMS.treasury) == 3 * fee
-    assert w3.eth.get_balance(deployed.job_market) == earned + 3 * fee == 3 * REWARD
+    assert w3.eth.get_balance(deployed.job_market) == earned + 3 * fee + 2 * REWARD  # + 2 open escrows
     assert w3.eth.get_balance(deployed.staking) == WORKER_STAKE
     stake = requester.stake_of(worker_address)
     assert (stake.free, stake.locked) == (WORKER_STAKE, 0)
+    time_travel(w3, 601)  # past the refused jobs' claim deadline
+    for job in refused:
+        job.refund()
+    requester.withdraw()
     requester_gas = gas_spent_by(w3, requester.address, start_block)
     assert w3.eth.get_balance(requester.address) == requester_before - 3 * REWARD - requester_gas
 

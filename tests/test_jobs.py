@@ -191,6 +191,7 @@ def test_wait_times_out_on_unclaimed_job(requester: AssayClient) -> None:
         ({"job_input": b"x" * 16_385}, "limited to 16384"),
         ({"claim_timeout": 100, "result_timeout": 100}, "claim_timeout < result_timeout"),
         ({"model": b"short"}, "32 bytes"),
+        ({"input_uri": "file:///etc/passwd"}, r"must be an http\(s\) URL"),
     ],
 )
 def test_post_job_validates_before_sending(
@@ -201,6 +202,14 @@ def test_post_job_validates_before_sending(
     with pytest.raises(ConfigError, match=message):
         requester.post_job(**args)  # type: ignore[arg-type]
     assert w3.eth.get_transaction_count(requester.address) == nonce  # nothing was sent
+
+
+def test_large_input_goes_by_uri_with_its_hash_on_chain(requester: AssayClient) -> None:
+    data = b"x" * 100_000
+    job = requester.post_job(ECHO, data, reward=REWARD, input_uri="https://inputs.example/big")
+    (posted,) = requester.market.events.JobPosted.get_logs(from_block=0, argument_filters={"jobId": job.id})
+    assert posted["args"]["inputHash"] == content_hash(data)
+    assert posted["args"]["inputURI"] == "https://inputs.example/big" and posted["args"]["input"] == b""
 
 
 def test_client_refuses_deployment_of_another_chain(w3: Web3, deployment: Deployment) -> None:

@@ -18,6 +18,7 @@ from ._deployments import Deployment
 from ._errors import ChainError, ChainMismatch, ConfigError
 from ._jobs import Job
 from ._models import ModelManifest
+from ._storage import content_hash
 from ._transactions import send_transaction
 
 MAX_INLINE_INPUT = 16_384
@@ -93,11 +94,14 @@ class AssayClient:
         reward: int,
         claim_timeout: int = 600,
         result_timeout: int = 1_800,
+        input_uri: str | None = None,
     ) -> Job:
         """Post a job paying `reward` wei for running `model` on `job_input` (str is UTF-8 encoded).
 
-        The job can be claimed for `claim_timeout` seconds; its worker must submit a result within
-        `result_timeout` seconds of posting. Returns at once with the job's handle.
+        The input travels in calldata (at most `MAX_INLINE_INPUT` bytes) unless `input_uri` names
+        where you host it: then only its keccak256 and the URI go on chain, and workers check the
+        bytes they fetch against that hash. The job can be claimed for `claim_timeout` seconds; its
+        worker must submit a result within `result_timeout` seconds of posting. Returns at once.
         """
         model_id = model.model_id if isinstance(model, ModelManifest) else model
         data = job_input.encode() if isinstance(job_input, str) else job_input
@@ -107,12 +111,21 @@ class AssayClient:
             raise ConfigError(f"reward must be positive, got {reward} wei")
         if not data:
             raise ConfigError("job input is empty")
-        if len(data) > MAX_INLINE_INPUT:
-            raise ConfigError(f"job input is {len(data)} bytes; inline input is limited to {MAX_INLINE_INPUT}")
+        if input_uri is None and len(data) > MAX_INLINE_INPUT:
+            raise ConfigError(
+                f"job input is {len(data)} bytes; inline input is limited to {MAX_INLINE_INPUT}: "
+                "host it and pass input_uri"
+            )
+        if input_uri is not None and not input_uri.startswith(("http://", "https://")):
+            raise ConfigError(f"input_uri must be an http(s) URL, got {input_uri!r}")
         if not 0 < claim_timeout < result_timeout:
             raise ConfigError(f"need 0 < claim_timeout < result_timeout, got {claim_timeout} and {result_timeout}")
         now = int(self.w3.eth.get_block("latest")["timestamp"])
-        call = self.market.functions.postJob(model_id, data, now + claim_timeout, now + result_timeout)
+        deadlines = (now + claim_timeout, now + result_timeout)
+        if input_uri is None:
+            call = self.market.functions.postJob(model_id, data, *deadlines)
+        else:
+            call = self.market.functions.postJobByURI(model_id, content_hash(data), input_uri, *deadlines)
         receipt = self.transact(call, value=reward)
         (posted,) = self.market.events.JobPosted().process_receipt(receipt, errors=DISCARD)
         return Job(self, int(posted["args"]["jobId"]), receipt)

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from assay import AssayClient, AssayError, ContractRevert, JobPhase, gas_cost
+from assay import AssayClient, AssayError, ContractRevert, JobPhase, StorageError, fetch_payload, gas_cost
 from web3.types import EventData, TxReceipt
 
 from .api import ApiServer, create_app
@@ -39,6 +39,7 @@ class Counters:
     completed: int = 0
     finalized: int = 0
     failed: int = 0
+    refused: int = 0
     gas_spent_wei: int = 0
     started: float = field(default_factory=time.time)
 
@@ -71,6 +72,7 @@ class Worker:
             "jobs_completed": self.counters.completed,
             "jobs_finalized": self.counters.finalized,
             "jobs_failed": self.counters.failed,
+            "jobs_refused": self.counters.refused,
             "awaiting_finalization": len(self.to_finalize),
         }
 
@@ -118,24 +120,47 @@ class Worker:
         args = event["args"]
         job_id = int(args["jobId"])
         runtime = self.runtimes.get(bytes(args["modelId"]))
-        if runtime is None:
+        if runtime is None or self.client.job(job_id).status() != JobPhase.OPEN:
             return
-        if self.client.job(job_id).status() != JobPhase.OPEN:
+        # everything that can be checked before claiming is: refusing costs nothing, failing later
+        # costs the collateral
+        try:
+            data = self._input_of(args)
+        except StorageError as exc:
+            self._refuse(job_id, f"input unavailable: {exc}")
+            return
+        problem = runtime.check_input(data)
+        if problem is not None:
+            self._refuse(job_id, problem)
             return
         try:
             receipt = self._record(self.client.claim(job_id))
-            log.info("job %d: claimed (gas %d)", job_id, receipt["gasUsed"])
-            (payload,) = runtime.run([bytes(args["input"])])
+        except ContractRevert as exc:  # lost a race or cannot afford the collateral: nothing was sent
+            self._refuse(job_id, str(exc))
+            return
+        log.info("job %d: claimed (gas %d)", job_id, receipt["gasUsed"])
+        try:
+            (payload,) = runtime.run([data])
             digest = self.store.put(payload)
             uri = f"{self.base_url}/results/0x{digest.hex()}"
             receipt = self._record(self.client.submit_result(job_id, digest, uri))
-            self.counters.completed += 1
-            self.to_finalize[job_id] = self.client.job(job_id).info().challenge_end
-            log.info("job %d: submitted 0x%s (gas %d)", job_id, digest.hex()[:16], receipt["gasUsed"])
-        except ContractRevert as exc:
-            # lost a race or cannot afford the collateral: nothing was sent, move on
+        except Exception as exc:  # one failed job must never stop the worker; it expires and is refunded
             self.counters.failed += 1
-            log.warning("job %d: skipped: %s", job_id, exc)
+            log.error("job %d: failed after claiming: %r", job_id, exc)
+            return
+        self.counters.completed += 1
+        self.to_finalize[job_id] = self.client.job(job_id).info().challenge_end
+        log.info("job %d: submitted 0x%s (gas %d)", job_id, digest.hex()[:16], receipt["gasUsed"])
+
+    def _input_of(self, args: Any) -> bytes:
+        inline = bytes(args["input"])
+        if inline:
+            return inline
+        return fetch_payload(args["inputURI"], bytes(args["inputHash"]))
+
+    def _refuse(self, job_id: int, reason: str) -> None:
+        self.counters.refused += 1
+        log.warning("job %d: not claimed: %s", job_id, reason)
 
     def _finalize_due(self) -> None:
         now = max(time.time(), self.client.w3.eth.get_block("latest")["timestamp"])

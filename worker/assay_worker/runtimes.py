@@ -22,6 +22,9 @@ class Runtime(Protocol):
 
     def load(self) -> None: ...
 
+    def check_input(self, data: bytes) -> str | None:
+        """Why this runtime cannot serve `data`, or None: checked before claiming a job."""
+
     def run(self, inputs: list[bytes]) -> list[bytes]: ...
 
 
@@ -36,6 +39,9 @@ class EchoRuntime:
     manifest = ECHO
 
     def load(self) -> None:
+        return None
+
+    def check_input(self, data: bytes) -> str | None:
         return None
 
     def run(self, inputs: list[bytes]) -> list[bytes]:
@@ -88,6 +94,13 @@ class SentenceEmbeddingRuntime:
 
         device = "cuda" if torch.cuda.is_available() else "cpu"
         self._model = SentenceTransformer(str(path), device=device)
+
+    def check_input(self, data: bytes) -> str | None:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return f"input is not UTF-8 text ({exc.reason} at byte {exc.start})"
+        return None if text.strip() else "input is blank"
 
     def run(self, inputs: list[bytes]) -> list[bytes]:
         if self._model is None:
