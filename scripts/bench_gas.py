@@ -1,6 +1,6 @@
 """Gas per lifecycle step on a local anvil chain, for docs/benchmarks.md.
 
-    source scripts/setup.sh && python scripts/bench_gas.py
+source scripts/setup.sh && python scripts/bench_gas.py
 """
 
 from __future__ import annotations
