@@ -20,6 +20,7 @@ from assay import (
     JobTimeout,
     ResultMismatch,
     content_hash,
+    errors,
     gas_cost,
 )
 from assay_worker.api import ApiServer, create_app
@@ -168,9 +169,9 @@ def test_cancel_returns_reward_and_blocks_claims(requester: AssayClient, worker:
 
 def test_claim_without_stake_names_the_shortfall(requester: AssayClient, worker: AssayClient) -> None:
     job = requester.post_job(ECHO, "hello", reward=REWARD)
-    with pytest.raises(ContractRevert) as caught:
+    with pytest.raises(errors.StakingInsufficientFree) as caught:
         worker.claim(job.id)
-    assert caught.value.name == "StakingInsufficientFree"
+    assert isinstance(caught.value, ContractRevert) and caught.value.name == "StakingInsufficientFree"
     assert caught.value.args_by_name == {"worker": worker.address, "free": 0, "needed": REWARD}
     assert job.status() == JobPhase.OPEN
 

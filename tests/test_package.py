@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import assay
-from assay import ECHO, MINILM_L6_V2, load_artifact
+from assay import ECHO, MINILM_L6_V2, errors, load_artifact
 from eth_utils.crypto import keccak
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +44,17 @@ def test_sdk_imports_without_torch_or_a_compiler() -> None:
 def test_public_api_is_exactly_all() -> None:
     public = {name for name in dir(assay) if not name.startswith("_")} - {"devnet"}
     assert public == set(assay.__all__)
+
+
+def test_every_contract_error_has_a_python_exception() -> None:
+    abi_errors = {
+        item["name"]
+        for contract in ("JobMarket", "StakingRegistry")
+        for item in load_artifact(contract).abi
+        if item["type"] == "error"
+    }
+    named = {name for name in errors.__all__ if issubclass(getattr(errors, name), errors.ContractRevert)}
+    assert abi_errors == named - {"ContractRevert"}
 
 
 def test_model_ids_are_stable_hashes_of_the_manifests() -> None:

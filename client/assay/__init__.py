@@ -7,6 +7,7 @@ result = job.wait()          # payload checked against the on-chain hash
 print(result.json()["embedding"][:4])
 """
 
+from . import errors
 from ._artifacts import Artifact, load_artifact
 from ._client import MAX_INLINE_INPUT, AssayClient, StakeInfo
 from ._deployments import Deployment
@@ -58,6 +59,7 @@ __all__ = [
     "StorageError",
     "TransactionFailed",
     "content_hash",
+    "errors",
     "fetch_payload",
     "gas_cost",
     "load_artifact",

@@ -14,6 +14,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhaust
 from web3.types import TxParams, TxReceipt
 
 from ._artifacts import CONTRACTS, load_artifact
+from ._contract_errors import CONTRACT_ERRORS
 from ._errors import ChainError, ContractRevert, TransactionFailed
 
 RECEIPT_TIMEOUT = 120.0
@@ -45,7 +46,8 @@ def decode_revert(data: str | bytes, function: str) -> ContractRevert | None:
         to_checksum_address(value) if kind == "address" else value
         for kind, value in zip(types, decode(types, raw[4:]), strict=True)
     ]
-    return ContractRevert(name, dict(zip(names, values, strict=True)), function)
+    error_class = CONTRACT_ERRORS.get(name, ContractRevert)
+    return error_class(name, dict(zip(names, values, strict=True)), function)
 
 
 def send_transaction(w3: Web3, account: LocalAccount, call: ContractFunction, value: int = 0) -> TxReceipt:
