@@ -19,10 +19,12 @@ from assay import (
     JobPhase,
     JobTimeout,
     ResultMismatch,
+    UnsafeURI,
     content_hash,
     errors,
     gas_cost,
 )
+from assay.devnet import ANVIL_KEYS
 from assay_worker.api import ApiServer, create_app
 from assay_worker.results import ResultStore
 from web3 import Web3
@@ -115,6 +117,19 @@ def test_wait_rejects_payload_that_does_not_match_chain(
     worker.submit_result(job.id, content_hash(b"what the worker committed"), uri)
     with pytest.raises(ResultMismatch, match="is on chain"):
         job.wait(until="submitted", timeout=5)
+
+
+def test_client_off_local_chain_refuses_loopback_result_uris(
+    requester: AssayClient, worker: AssayClient, result_server: tuple[ResultStore, str], w3: Web3
+) -> None:
+    worker.stake(STAKE)
+    job = requester.post_job(ECHO, "hello", reward=REWARD)
+    worker.claim(job.id)
+    worker.submit_result(job.id, *publish(result_server, b"payload"))
+    strict = AssayClient(w3, ANVIL_KEYS[1], deployment=requester.deployment, allow_private_uris=False)
+    with pytest.raises(UnsafeURI, match="loopback"):
+        strict.job(job.id).wait(until="submitted", timeout=5)
+    assert requester.allow_private_uris  # the default on chain 31337
 
 
 def test_unclaimed_job_is_refunded_after_claim_deadline(requester: AssayClient, w3: Web3) -> None:

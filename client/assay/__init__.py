@@ -25,6 +25,7 @@ from ._errors import (
     ResultMismatch,
     StorageError,
     TransactionFailed,
+    UnsafeURI,
 )
 from ._jobs import Job, JobInfo, JobPhase, JobResult
 from ._models import BUILTIN_MODELS, ECHO, MINILM_L6_V2, ModelManifest
@@ -58,6 +59,7 @@ __all__ = [
     "StakeInfo",
     "StorageError",
     "TransactionFailed",
+    "UnsafeURI",
     "content_hash",
     "errors",
     "fetch_payload",

@@ -14,7 +14,7 @@ from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from ._artifacts import load_artifact
-from ._deployments import Deployment
+from ._deployments import LOCAL_CHAIN_ID, Deployment
 from ._errors import ChainError, ChainMismatch, ConfigError
 from ._jobs import Job
 from ._models import ModelManifest
@@ -51,10 +51,12 @@ class AssayClient:
         account: LocalAccount | str,
         *,
         deployment: Deployment | str | os.PathLike[str] | None = None,
+        allow_private_uris: bool | None = None,
     ) -> None:
         """`rpc` is an RPC URL or a ready Web3; `account` a LocalAccount or a private key;
         `deployment` a Deployment, a deployments file or folder (default: $ASSAY_DEPLOYMENTS,
-        then ./deployments)."""
+        then ./deployments). Payload URIs that resolve to private, loopback or link-local
+        addresses are refused unless `allow_private_uris` (default: only on a local chain)."""
         self.w3 = (
             rpc if isinstance(rpc, Web3) else Web3(Web3.HTTPProvider(rpc, request_kwargs={"timeout": RPC_TIMEOUT}))
         )
@@ -70,6 +72,7 @@ class AssayClient:
                 f"the RPC serves chain {chain_id} but the deployment is for chain {deployment.chain_id}"
             )
         self.deployment = deployment
+        self.allow_private_uris = chain_id == LOCAL_CHAIN_ID if allow_private_uris is None else allow_private_uris
         self.market: Contract = self.w3.eth.contract(address=deployment.job_market, abi=load_artifact("JobMarket").abi)
         self.staking: Contract = self.w3.eth.contract(
             address=deployment.staking, abi=load_artifact("StakingRegistry").abi

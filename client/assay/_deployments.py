@@ -14,6 +14,9 @@ from eth_utils.address import to_checksum_address
 
 from ._errors import DeploymentNotFound
 
+LOCAL_CHAIN_ID = 31337
+"""Chain id of anvil and other local development chains."""
+
 DEFAULT_DIR = Path("deployments")
 ENV_VAR = "ASSAY_DEPLOYMENTS"
 

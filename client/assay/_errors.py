@@ -9,6 +9,7 @@ AssayError
 │   └── ContractRevert     a contract custom error, decoded with its arguments
 ├── StorageError           a payload could not be fetched or stored
 │   ├── PayloadTooLarge
+│   ├── UnsafeURI          not http(s), or pointing into a private network
 │   └── ResultMismatch     the fetched payload does not match its on-chain hash
 └── JobError               a job did not produce a result
     ├── JobTimeout
@@ -61,6 +62,10 @@ class StorageError(AssayError):
 
 class PayloadTooLarge(StorageError):
     """Raised when a payload exceeds the allowed size."""
+
+
+class UnsafeURI(StorageError):
+    """Raised when a URI is not http(s) or resolves to a private, loopback or link-local address."""
 
 
 class ResultMismatch(StorageError):

@@ -157,7 +157,7 @@ class Job:
         if not logs:
             raise StorageError(f"job {self.id} has a result hash but no ResultSubmitted event")
         uri = logs[-1]["args"]["resultURI"]
-        payload = fetch_payload(uri, info.result_hash)
+        payload = fetch_payload(uri, info.result_hash, allow_private=self.client.allow_private_uris)
         return JobResult(self.id, info.worker, payload, info.result_hash, uri)
 
     def refund(self) -> TxReceipt:

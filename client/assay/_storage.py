@@ -1,21 +1,56 @@
-"""Fetching content-addressed payloads: every payload is checked against its keccak256 hash."""
+"""Fetching content-addressed payloads safely: every payload is size-limited and checked against
+its keccak256, and URIs that point into private networks are refused unless allowed.
+
+A result or input URI comes from whoever posted it on chain, so fetching it blindly would let
+anyone make a worker or dApp backend request its cloud metadata service (169.254.169.254) or an
+internal admin page. Each hop of a redirect is checked again."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import ipaddress
+import socket
+from collections.abc import Collection
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 from eth_utils.crypto import keccak
 
-from ._errors import PayloadTooLarge, ResultMismatch, StorageError
+from ._errors import PayloadTooLarge, ResultMismatch, StorageError, UnsafeURI
 
 MAX_PAYLOAD_BYTES = 4 * 1024 * 1024
 FETCH_TIMEOUT = 30.0
+MAX_REDIRECTS = 3
 
 
 def content_hash(payload: bytes) -> bytes:
     """The 32-byte keccak256 that names a payload on chain and in storage."""
     return keccak(payload)
+
+
+def check_uri(uri: str, *, allow_private: bool = False, trusted_hosts: Collection[str] = ()) -> None:
+    """Raise `UnsafeURI` unless `uri` is http(s) and its host resolves only to public addresses
+    (or `allow_private` is set, or its `host:port` is in `trusted_hosts`)."""
+    parts = urlsplit(uri)
+    if parts.scheme not in ("http", "https"):
+        raise UnsafeURI(f"refusing {uri!r}: only http and https URIs are fetched")
+    host = parts.hostname
+    if not host:
+        raise UnsafeURI(f"refusing {uri!r}: no host")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    if allow_private or f"{host}:{port}" in trusted_hosts:
+        return
+    try:
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)}
+    except socket.gaierror as exc:
+        raise StorageError(f"cannot resolve the host of {uri}: {exc}") from exc
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
+        if not (mapped or ip).is_global or ip.is_multicast:
+            raise UnsafeURI(
+                f"refusing {uri}: {host} resolves to {ip}, a private, loopback or link-local address "
+                "(pass allow_private=True for a local network)"
+            )
 
 
 def fetch_payload(
@@ -24,30 +59,42 @@ def fetch_payload(
     *,
     max_bytes: int = MAX_PAYLOAD_BYTES,
     timeout: float = FETCH_TIMEOUT,
+    allow_private: bool = False,
+    trusted_hosts: Collection[str] = (),
 ) -> bytes:
-    """Download `uri` (http or https), refusing more than `max_bytes`, and return the bytes only
-    if their keccak256 equals `expected_hash`."""
-    scheme = urlsplit(uri).scheme
-    if scheme not in ("http", "https"):
-        raise StorageError(f"cannot fetch {uri!r}: only http and https URIs are supported")
+    """Download `uri`, refusing unsafe targets (see `check_uri`) and more than `max_bytes`, and
+    return the bytes only if their keccak256 equals `expected_hash`."""
     try:
-        with httpx.stream("GET", uri, timeout=timeout, follow_redirects=False) as response:
-            if response.status_code != 200:
-                raise StorageError(f"GET {uri} answered HTTP {response.status_code}")
-            declared = int(response.headers.get("content-length", 0))
-            if declared > max_bytes:
-                raise PayloadTooLarge(f"{uri} is {declared} bytes; the limit is {max_bytes}")
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > max_bytes:
-                    raise PayloadTooLarge(f"{uri} sent more than {max_bytes} bytes")
-                chunks.append(chunk)
+        with httpx.Client(timeout=timeout, follow_redirects=False) as http:
+            for _ in range(MAX_REDIRECTS + 1):
+                check_uri(uri, allow_private=allow_private, trusted_hosts=trusted_hosts)
+                with http.stream("GET", uri) as response:
+                    if response.is_redirect and "location" in response.headers:
+                        uri = urljoin(uri, response.headers["location"])
+                        continue
+                    payload = _read_limited(response, uri, max_bytes)
+                    break
+            else:
+                raise StorageError(f"more than {MAX_REDIRECTS} redirects fetching {uri}")
     except httpx.HTTPError as exc:
         raise StorageError(f"cannot fetch {uri}: {exc}") from exc
-    payload = b"".join(chunks)
     actual = content_hash(payload)
     if actual != expected_hash:
         raise ResultMismatch(f"payload from {uri} hashes to 0x{actual.hex()}, but 0x{expected_hash.hex()} is on chain")
     return payload
+
+
+def _read_limited(response: httpx.Response, uri: str, max_bytes: int) -> bytes:
+    if response.status_code != 200:
+        raise StorageError(f"GET {uri} answered HTTP {response.status_code}")
+    declared = int(response.headers.get("content-length", 0))
+    if declared > max_bytes:
+        raise PayloadTooLarge(f"{uri} is {declared} bytes; the limit is {max_bytes}")
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise PayloadTooLarge(f"{uri} sent more than {max_bytes} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)

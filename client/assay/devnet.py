@@ -13,9 +13,8 @@ from types import TracebackType
 
 from web3 import Web3
 
+from ._deployments import LOCAL_CHAIN_ID
 from ._errors import ConfigError
-
-LOCAL_CHAIN_ID = 31337
 
 ANVIL_KEYS = (
     "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",

@@ -52,6 +52,7 @@ from ._errors import (
     ResultMismatch,
     StorageError,
     TransactionFailed,
+    UnsafeURI,
 )
 
 __all__ = [
@@ -96,4 +97,5 @@ __all__ = [
     "StakingZeroMarket",
     "StorageError",
     "TransactionFailed",
+    "UnsafeURI",
 ]

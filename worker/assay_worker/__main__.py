@@ -40,6 +40,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8600, help="port of the result API (0: any free)")
     parser.add_argument("--public-url", help="base URL requesters use to fetch results")
     parser.add_argument("--stake", default="0.1", help="ETH of free stake to keep (default 0.1)")
+    parser.add_argument(
+        "--allow-private-uris",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="fetch inputs from private/loopback addresses (default: only on a local chain)",
+    )
     parser.add_argument("--poll-interval", type=float, default=0.5, help="seconds between chain polls")
     return parser.parse_args(argv)
 
@@ -53,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         stake = Web3.to_wei(Decimal(args.stake), "ether")
-        client = AssayClient(args.rpc_url, key, deployment=args.deployments)
+        client = AssayClient(args.rpc_url, key, deployment=args.deployments, allow_private_uris=args.allow_private_uris)
         settings = WorkerSettings(
             models=args.models or ["assay/echo-v1"],
             results_dir=args.results_dir,

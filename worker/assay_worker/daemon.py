@@ -156,7 +156,7 @@ class Worker:
         inline = bytes(args["input"])
         if inline:
             return inline
-        return fetch_payload(args["inputURI"], bytes(args["inputHash"]))
+        return fetch_payload(args["inputURI"], bytes(args["inputHash"]), allow_private=self.client.allow_private_uris)
 
     def _refuse(self, job_id: int, reason: str) -> None:
         self.counters.refused += 1
