@@ -17,6 +17,7 @@ from ._artifacts import load_artifact
 from ._deployments import LOCAL_CHAIN_ID, Deployment
 from ._errors import ChainError, ChainMismatch, ConfigError
 from ._jobs import Job
+from ._logs import iter_logs
 from ._models import ModelManifest
 from ._storage import content_hash
 from ._transactions import send_transaction
@@ -48,19 +49,20 @@ class AssayClient:
     def __init__(
         self,
         rpc: str | Web3,
-        account: LocalAccount | str,
+        account: LocalAccount | str | None = None,
         *,
         deployment: Deployment | str | os.PathLike[str] | None = None,
         allow_private_uris: bool | None = None,
     ) -> None:
-        """`rpc` is an RPC URL or a ready Web3; `account` a LocalAccount or a private key;
+        """`rpc` is an RPC URL or a ready Web3; `account` a LocalAccount or a private key (None:
+        read-only, every transaction raises `ConfigError`);
         `deployment` a Deployment, a deployments file or folder (default: $ASSAY_DEPLOYMENTS,
         then ./deployments). Payload URIs that resolve to private, loopback or link-local
         addresses are refused unless `allow_private_uris` (default: only on a local chain)."""
         self.w3 = (
             rpc if isinstance(rpc, Web3) else Web3(Web3.HTTPProvider(rpc, request_kwargs={"timeout": RPC_TIMEOUT}))
         )
-        self.account: LocalAccount = account if isinstance(account, LocalAccount) else Account.from_key(account)
+        self._account = Account.from_key(account) if isinstance(account, str) else account
         try:
             chain_id = self.w3.eth.chain_id
         except Exception as exc:  # any transport failure: say which endpoint and what to check
@@ -77,6 +79,13 @@ class AssayClient:
         self.staking: Contract = self.w3.eth.contract(
             address=deployment.staking, abi=load_artifact("StakingRegistry").abi
         )
+
+    @property
+    def account(self) -> LocalAccount:
+        """The signing account; `ConfigError` on a read-only client."""
+        if self._account is None:
+            raise ConfigError("this client is read-only: pass an account to send transactions")
+        return self._account
 
     @property
     def address(self) -> ChecksumAddress:
@@ -137,6 +146,13 @@ class AssayClient:
         """A handle on an existing job."""
         return Job(self, job_id)
 
+    def jobs(self, requester: str | None = None) -> list[Job]:
+        """Every job posted on this market, oldest first; only `requester`'s when given."""
+        filters = {"requester": requester} if requester else None
+        head = self.w3.eth.block_number
+        events = iter_logs(self.market.events.JobPosted, self.deployment.start_block, head, argument_filters=filters)
+        return [Job(self, int(event["args"]["jobId"])) for event in events]
+
     def balance(self, account: str | None = None) -> int:
         """Wei withdrawable from the market by `account` (default: this client's)."""
         return int(self.market.functions.balanceOf(account or self.address).call())
@@ -155,6 +171,14 @@ class AssayClient:
         """The stake of `account` (default: this client's)."""
         free, locked, unstaking, unlock_at = self.staking.functions.stakeOf(account or self.address).call()
         return StakeInfo(free, locked, unstaking, unlock_at)
+
+    def request_unstake(self, amount: int) -> TxReceipt:
+        """Start the cooldown on `amount` wei of free stake."""
+        return self.transact(self.staking.functions.requestUnstake(amount))
+
+    def withdraw_stake(self) -> TxReceipt:
+        """Withdraw stake whose cooldown has passed."""
+        return self.transact(self.staking.functions.withdraw())
 
     def claim(self, job_id: int) -> TxReceipt:
         """Claim an open job, locking collateral from this account's free stake."""

@@ -5,7 +5,9 @@ refused elsewhere by `dev_key`."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -48,10 +50,20 @@ class Anvil:
     ...     print(chain.w3.eth.block_number)
     """
 
-    def __init__(self, port: int | None = None, block_time: float | None = None) -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        block_time: float | None = None,
+        *,
+        detach: bool = False,
+        log_path: str | os.PathLike[str] | None = None,
+    ) -> None:
+        """`detach` starts anvil in its own session, so it outlives this process (`assay devnet up`)."""
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.block_time = block_time
+        self.detach = detach
+        self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
         self.w3 = Web3(Web3.HTTPProvider(self.url, request_kwargs={"timeout": 30}))
 
@@ -62,7 +74,10 @@ class Anvil:
         command = [binary, "--port", str(self.port), "--silent", "--chain-id", str(LOCAL_CHAIN_ID)]
         if self.block_time:
             command += ["--block-time", str(self.block_time)]
-        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+        with open(self.log_path or os.devnull, "ab") as log:
+            self.process = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=self.detach
+            )
         deadline = time.monotonic() + timeout
         while not self._answers():
             if self.process.poll() is not None:
@@ -90,6 +105,10 @@ class Anvil:
             self.process.wait()
         self.process = None
 
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
     def __enter__(self) -> Anvil:
         return self.start()
 
@@ -97,3 +116,20 @@ class Anvil:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def stop_process(pid: int, timeout: float = 10.0) -> bool:
+    """SIGTERM `pid` and wait for it to go; False when it was not running."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return False
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    return True

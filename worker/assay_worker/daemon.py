@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assay import AssayClient, AssayError, ContractRevert, JobPhase, StorageError, fetch_payload, gas_cost
+from assay._logs import iter_logs
 from web3.types import EventData, TxReceipt
 
 from .api import ApiServer, create_app
@@ -16,9 +17,6 @@ from .results import ResultStore
 from .runtimes import Runtime, create_runtime
 
 log = logging.getLogger("assay.worker")
-
-LOG_PAGE = 2_000
-"""Blocks per eth_getLogs call: public RPCs refuse wider ranges."""
 
 
 @dataclass
@@ -105,11 +103,11 @@ class Worker:
     def _poll_once(self) -> None:
         try:
             head = self.client.w3.eth.block_number
-            while self.cursor <= head and not self.stopping.is_set():
-                to_block = min(head, self.cursor + LOG_PAGE - 1)
-                for event in self.client.market.events.JobPosted.get_logs(from_block=self.cursor, to_block=to_block):
-                    self._handle(event)
-                self.cursor = to_block + 1
+            for event in iter_logs(self.client.market.events.JobPosted, self.cursor, head):
+                if self.stopping.is_set():
+                    return  # the cursor stays put; jobs already handled are no longer open
+                self._handle(event)
+            self.cursor = max(self.cursor, head + 1)
             self._finalize_due()
         except AssayError as exc:
             log.warning("poll failed: %s", exc)

@@ -1,0 +1,187 @@
+"""`assay`: the command line for requesters, workers and operators.
+
+Secrets never go on the command line: the account comes from --keystore (password from
+$ASSAY_KEYSTORE_PASSWORD or a hidden prompt), $ASSAY_PRIVATE_KEY, or --dev-account N on a local chain.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .._deploy import MarketParams, deploy_contracts
+from .._errors import AssayError
+from .._models import BUILTIN_MODELS
+from ._context import (
+    KEYSTORE_ENV,
+    Settings,
+    console,
+    emit_json,
+    eth,
+    json_option,
+    parse_eth,
+    pass_settings,
+)
+from ._devnet import devnet
+from ._jobs import job
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--rpc-url", envvar="ASSAY_RPC_URL", default="http://127.0.0.1:8545", show_default=True)
+@click.option("--deployments", envvar="ASSAY_DEPLOYMENTS", help="deployments file or folder [default: ./deployments]")
+@click.option("--keystore", envvar=KEYSTORE_ENV, type=click.Path(dir_okay=False), help="encrypted key file")
+@click.option("--dev-account", type=int, help="anvil development account N (local chain only)")
+@click.version_option(package_name="assay-protocol")
+@click.pass_context
+def cli(
+    ctx: click.Context, rpc_url: str, deployments: str | None, keystore: str | None, dev_account: int | None
+) -> None:
+    """Assay: verifiable, escrowed AI inference."""
+    ctx.obj = Settings(rpc_url, deployments, keystore, dev_account)
+
+
+cli.add_command(devnet)
+cli.add_command(job)
+
+
+@cli.command()
+@click.option("--out", default="deployments", show_default=True, help="folder for <chainId>.json")
+@click.option("--treasury", help="fee receiver [default: the deployer]")
+@click.option("--fee-bps", default=MarketParams.fee_bps, show_default=True)
+@click.option("--collateral-bps", default=MarketParams.collateral_bps, show_default=True)
+@click.option("--min-collateral", default="0.001", show_default=True, help="ETH")
+@click.option("--challenge-window", default=MarketParams.challenge_window, show_default=True, help="seconds")
+@click.option("--unstake-cooldown", default=MarketParams.unstake_cooldown, show_default=True, help="seconds")
+@json_option
+@pass_settings
+def deploy(
+    settings: Settings,
+    out: str,
+    treasury: str | None,
+    fee_bps: int,
+    collateral_bps: int,
+    min_collateral: str,
+    challenge_window: int,
+    unstake_cooldown: int,
+    as_json: bool,
+) -> None:
+    """Deploy StakingRegistry and JobMarket and write <out>/<chainId>.json."""
+    from web3 import Web3
+
+    w3 = Web3(Web3.HTTPProvider(settings.rpc_url, request_kwargs={"timeout": 30}))
+    params = MarketParams(
+        treasury, fee_bps, collateral_bps, parse_eth(min_collateral), challenge_window, unstake_cooldown
+    )
+    with console.status("deploying…"):
+        deployment = deploy_contracts(w3, settings.account(w3), params)
+    path = deployment.save(out)
+    if as_json:
+        emit_json({"chain_id": deployment.chain_id, "job_market": deployment.job_market, "staking": deployment.staking})
+    else:
+        console.print(f"JobMarket {deployment.job_market}\nStakingRegistry {deployment.staking}\nwrote {path}")
+
+
+@cli.group()
+def models() -> None:
+    """Models jobs can name."""
+
+
+@models.command(name="list")
+@json_option
+def list_models(as_json: bool) -> None:
+    """List the built-in model manifests and their ids."""
+    records = [
+        {"name": m.name, "model_id": "0x" + m.model_id.hex(), "runtime": m.runtime, "verification": m.verification}
+        for m in BUILTIN_MODELS.values()
+    ]
+    if as_json:
+        emit_json(records)
+    else:
+        for r in records:
+            click.echo(f"{r['name']:<42} {r['model_id']}  ({r['runtime']}, {r['verification']})")
+
+
+@cli.command()
+@click.argument("address", required=False)
+@json_option
+@pass_settings
+def balance(settings: Settings, address: str | None, as_json: bool) -> None:
+    """Show market balance (withdrawable), stake and wallet ETH of ADDRESS or your account."""
+    client = settings.client(signer=address is None)
+    who = address or client.address
+    stake = client.stake_of(who)
+    record = {
+        "address": who,
+        "wallet_wei": client.w3.eth.get_balance(who),  # type: ignore[arg-type]
+        "withdrawable_wei": client.balance(who),
+        "stake_free_wei": stake.free,
+        "stake_locked_wei": stake.locked,
+        "stake_unstaking_wei": stake.unstaking,
+        "unstake_unlock_at": stake.unlock_at or None,
+    }
+    if as_json:
+        emit_json(record)
+    else:
+        for key, value in record.items():
+            shown = eth(value) if key.endswith("_wei") and isinstance(value, int) else value
+            click.echo(f"{key.removesuffix('_wei'):<22} {shown}")
+
+
+@cli.command()
+@pass_settings
+def withdraw(settings: Settings) -> None:
+    """Withdraw your market balance (payouts, refunds, fees)."""
+    client = settings.client()
+    amount = client.balance()
+    receipt = client.withdraw()
+    console.print(f"withdrew {eth(amount)} (gas {receipt['gasUsed']:,})")
+
+
+@cli.command()
+@click.argument("amount")
+@pass_settings
+def stake(settings: Settings, amount: str) -> None:
+    """Add AMOUNT ETH to your worker stake."""
+    client = settings.client()
+    client.stake(parse_eth(amount))
+    console.print(f"staked {amount} ETH; free stake now {eth(client.stake_of().free)}")
+
+
+@cli.command()
+@click.argument("amount")
+@pass_settings
+def unstake(settings: Settings, amount: str) -> None:
+    """Start the cooldown on AMOUNT ETH of free stake."""
+    client = settings.client()
+    client.request_unstake(parse_eth(amount))
+    console.print(f"unstaking {amount} ETH; withdraw after {client.stake_of().unlock_at} (unix time)")
+
+
+@cli.command(name="withdraw-stake")
+@pass_settings
+def withdraw_stake(settings: Settings) -> None:
+    """Withdraw stake whose cooldown has passed."""
+    settings.client().withdraw_stake()
+    console.print("stake withdrawn")
+
+
+def main() -> None:
+    """Entry point: user-facing errors print one line, no traceback."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        console.print("aborted")
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except AssayError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    sys.exit(0)
+
+
+__all__ = ["cli", "main"]

@@ -1,0 +1,101 @@
+"""Shared CLI plumbing: global options, the account, the client, output and the error type."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import click
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from rich.console import Console
+from web3 import Web3
+
+from .._client import AssayClient
+from .._deployments import LOCAL_CHAIN_ID
+from ..devnet import ANVIL_KEYS
+
+KEY_ENV = "ASSAY_PRIVATE_KEY"
+KEYSTORE_ENV = "ASSAY_KEYSTORE"
+PASSWORD_ENV = "ASSAY_KEYSTORE_PASSWORD"
+
+console = Console(stderr=True, highlight=False)
+"""Progress and messages go to stderr so stdout stays clean for --json."""
+
+
+@dataclass
+class Settings:
+    rpc_url: str
+    deployments: str | None
+    keystore: str | None
+    dev_account: int | None
+
+    def client(self, *, signer: bool = True) -> AssayClient:
+        """A client for the configured chain; with the account when `signer`."""
+        w3 = Web3(Web3.HTTPProvider(self.rpc_url, request_kwargs={"timeout": 30}))
+        account = self.account(w3) if signer else None
+        return AssayClient(w3, account, deployment=self.deployments)
+
+    def account(self, w3: Web3) -> LocalAccount:
+        if self.dev_account is not None:
+            if w3.eth.chain_id != LOCAL_CHAIN_ID:
+                raise click.UsageError(f"--dev-account is only for the local chain {LOCAL_CHAIN_ID}")
+            if not 0 <= self.dev_account < len(ANVIL_KEYS):
+                raise click.UsageError(f"--dev-account must be 0..{len(ANVIL_KEYS) - 1}")
+            return from_key(ANVIL_KEYS[self.dev_account])
+        if self.keystore:
+            return load_keystore(Path(self.keystore))
+        key = os.environ.get(KEY_ENV)
+        if key:
+            return from_key(key)
+        raise click.UsageError(
+            f"no account: pass --keystore FILE (password from ${PASSWORD_ENV} or a prompt), set ${KEY_ENV}, "
+            "or use --dev-account N on a local chain"
+        )
+
+
+def load_keystore(path: Path) -> LocalAccount:
+    """Decrypt an eth-account keystore; the password comes from the environment or a hidden prompt."""
+    try:
+        encrypted = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise click.UsageError(f"cannot read keystore {path}: {exc}") from exc
+    password = os.environ.get(PASSWORD_ENV)
+    if password is None:
+        password = click.prompt(f"password for {path.name}", hide_input=True, err=True)
+    try:
+        return from_key(Account.decrypt(encrypted, password))
+    except ValueError:
+        raise click.UsageError(f"wrong password for keystore {path}") from None
+
+
+def from_key(key: str | bytes) -> LocalAccount:
+    account: LocalAccount = Account.from_key(key)
+    return account
+
+
+def parse_eth(value: str) -> int:
+    """'0.01' (ETH) -> wei; refuses negative or malformed amounts."""
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        raise click.BadParameter(f"{value!r} is not an amount of ETH") from None
+    if amount < 0:
+        raise click.BadParameter("amounts cannot be negative")
+    return int(Web3.to_wei(amount, "ether"))
+
+
+def eth(wei: int) -> str:
+    return f"{Web3.from_wei(wei, 'ether')} ETH"
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str))
+
+
+pass_settings = click.make_pass_decorator(Settings)
+json_option = click.option("--json", "as_json", is_flag=True, help="print machine-readable JSON to stdout")

@@ -1,0 +1,176 @@
+"""`assay job ...`: post, inspect, wait for, cancel and refund jobs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from .._jobs import Job, JobInfo, JobPhase, JobResult
+from .._models import BUILTIN_MODELS
+from ._context import Settings, console, emit_json, eth, json_option, parse_eth, pass_settings
+
+
+def info_record(info: JobInfo) -> dict[str, Any]:
+    return {
+        "id": info.job_id,
+        "phase": info.phase.name.lower(),
+        "requester": info.requester,
+        "worker": info.worker,
+        "model_id": "0x" + info.model_id.hex(),
+        "reward_wei": info.reward,
+        "collateral_wei": info.collateral,
+        "claim_deadline": info.claim_deadline,
+        "result_deadline": info.result_deadline,
+        "challenge_end": info.challenge_end or None,
+        "result_hash": "0x" + info.result_hash.hex() if info.result_hash else None,
+    }
+
+
+def result_record(result: JobResult) -> dict[str, Any]:
+    return {
+        "id": result.job_id,
+        "worker": result.worker,
+        "result_hash": "0x" + result.result_hash.hex(),
+        "uri": result.uri,
+        "verified": True,
+        "payload": result.payload.decode("utf-8", errors="replace"),
+    }
+
+
+@click.group()
+def job() -> None:
+    """Post and follow inference jobs."""
+
+
+@job.command()
+@click.argument("model", type=click.Choice(sorted(BUILTIN_MODELS)))
+@click.argument("job_input", metavar="INPUT", required=False)
+@click.option(
+    "--input-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="read INPUT from a file"
+)
+@click.option("--input-uri", help="where you host the input; only its hash and this URI go on chain")
+@click.option("--reward", required=True, help="reward in ETH, e.g. 0.01")
+@click.option("--claim-timeout", default=600, show_default=True, help="seconds the job can be claimed")
+@click.option("--result-timeout", default=1800, show_default=True, help="seconds after posting to deliver")
+@click.option("--wait", "wait_for", is_flag=True, help="wait for the verified result")
+@click.option("--timeout", default=600.0, show_default=True, help="seconds to wait with --wait")
+@json_option
+@pass_settings
+def post(
+    settings: Settings,
+    model: str,
+    job_input: str | None,
+    input_file: Path | None,
+    input_uri: str | None,
+    reward: str,
+    claim_timeout: int,
+    result_timeout: int,
+    wait_for: bool,
+    timeout: float,
+    as_json: bool,
+) -> None:
+    """Post a job running MODEL on INPUT (text) and print its id."""
+    if (job_input is None) == (input_file is None):
+        raise click.UsageError("give exactly one of INPUT or --input-file")
+    data = input_file.read_bytes() if input_file else str(job_input).encode()
+    client = settings.client()
+    with console.status("posting job…"):
+        posted = client.post_job(
+            BUILTIN_MODELS[model],
+            data,
+            reward=parse_eth(reward),
+            claim_timeout=claim_timeout,
+            result_timeout=result_timeout,
+            input_uri=input_uri,
+        )
+    if not wait_for:
+        if as_json:
+            emit_json({"id": posted.id, "tx": posted.receipt["transactionHash"].hex() if posted.receipt else None})
+        else:
+            click.echo(posted.id)
+        return
+    console.print(f"posted job {posted.id}")
+    show_result(wait_with_progress(posted, timeout), as_json)
+
+
+def wait_with_progress(handle: Job, timeout: float) -> JobResult:
+    with console.status(f"job {handle.id}: waiting…") as status:
+
+        def progress(phase: JobPhase, elapsed: float) -> None:
+            status.update(f"job {handle.id}: {phase.name.lower()} ({elapsed:.0f} s)")
+            console.print(f"[dim]{elapsed:6.1f} s[/] job {handle.id} {phase.name.lower()}")
+
+        return handle.wait(timeout, on_progress=progress)
+
+
+def show_result(result: JobResult, as_json: bool) -> None:
+    if as_json:
+        emit_json(result_record(result))
+        return
+    console.print(f"result of job {result.job_id} verified against hash 0x{result.result_hash.hex()}")
+    click.echo(result.payload.decode("utf-8", errors="replace"))
+
+
+@job.command()
+@click.argument("job_id", type=int)
+@json_option
+@pass_settings
+def status(settings: Settings, job_id: int, as_json: bool) -> None:
+    """Show a job's phase and terms."""
+    record = info_record(settings.client(signer=False).job(job_id).info())
+    if as_json:
+        emit_json(record)
+        return
+    table = Table(show_header=False, box=None)
+    for key, value in record.items():
+        table.add_row(key.removesuffix("_wei"), eth(value) if key.endswith("_wei") else str(value))
+    console.print(table)
+
+
+@job.command()
+@click.argument("job_id", type=int)
+@click.option("--timeout", default=600.0, show_default=True, help="seconds to wait")
+@json_option
+@pass_settings
+def wait(settings: Settings, job_id: int, timeout: float, as_json: bool) -> None:
+    """Wait for a job's verified result and print it."""
+    show_result(wait_with_progress(settings.client(signer=False).job(job_id), timeout), as_json)
+
+
+@job.command(name="list")
+@click.option("--requester", help="only this requester's jobs (default: all)")
+@click.option("--mine", is_flag=True, help="only jobs posted by the configured account")
+@json_option
+@pass_settings
+def list_jobs(settings: Settings, requester: str | None, mine: bool, as_json: bool) -> None:
+    """List jobs on the market."""
+    client = settings.client(signer=mine)
+    records = [info_record(handle.info()) for handle in client.jobs(client.address if mine else requester)]
+    if as_json:
+        emit_json(records)
+        return
+    table = Table("id", "phase", "reward", "requester", "worker")
+    for r in records:
+        table.add_row(str(r["id"]), r["phase"], eth(r["reward_wei"]), r["requester"], r["worker"] or "-")
+    console.print(table)
+
+
+@job.command()
+@click.argument("job_id", type=int)
+@pass_settings
+def cancel(settings: Settings, job_id: int) -> None:
+    """Cancel your unclaimed job; its reward becomes withdrawable."""
+    receipt = settings.client().job(job_id).cancel()
+    console.print(f"job {job_id} cancelled (gas {receipt['gasUsed']:,}); `assay withdraw` sends you the reward")
+
+
+@job.command()
+@click.argument("job_id", type=int)
+@pass_settings
+def refund(settings: Settings, job_id: int) -> None:
+    """Refund an expired job to its requester (anyone may call)."""
+    receipt = settings.client().job(job_id).refund()
+    console.print(f"job {job_id} refunded (gas {receipt['gasUsed']:,}); the requester can `assay withdraw`")

@@ -1,0 +1,145 @@
+"""The `assay` command line, driven as a subprocess against a devnet it starts itself."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from assay import ECHO
+from assay.devnet import ANVIL_KEYS, free_port
+from assay_worker.launcher import WorkerProcess
+from eth_account import Account
+
+REQUESTER = Account.from_key(ANVIL_KEYS[1]).address
+
+
+def assay(
+    cwd: Path, *args: str, env: dict[str, str] | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        ["assay", *args], cwd=cwd, capture_output=True, text=True, timeout=120, env=env or os.environ.copy()
+    )
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def assay_json(cwd: Path, *args: str) -> Any:
+    return json.loads(assay(cwd, *args, "--json").stdout)
+
+
+@pytest.fixture(scope="module")
+def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+    cwd = tmp_path_factory.mktemp("cli")
+    port = free_port()
+    state = json.loads(assay(cwd, "devnet", "up", "--port", str(port), "--challenge-window", "2", "--json").stdout)
+    os.environ["ASSAY_RPC_URL"] = state["rpc_url"]
+    try:
+        yield cwd, state["rpc_url"]
+    finally:
+        assay(cwd, "devnet", "down")
+        del os.environ["ASSAY_RPC_URL"]
+        with pytest.raises(ProcessLookupError):
+            os.kill(state["pid"], 0)
+
+
+def test_devnet_up_writes_deployment_and_refuses_a_second_one(devnet: tuple[Path, str]) -> None:
+    cwd, _ = devnet
+    deployment = json.loads((cwd / "deployments" / "31337.json").read_text())
+    assert set(deployment["contracts"]) == {"JobMarket", "StakingRegistry"}
+    second = assay(cwd, "devnet", "up", check=False)
+    assert second.returncode == 2 and "already running" in second.stderr
+
+
+def test_models_list_names_ids(devnet: tuple[Path, str]) -> None:
+    models = assay_json(devnet[0], "models", "list")
+    echo = {"name": ECHO.name, "model_id": "0x" + ECHO.model_id.hex(), "runtime": "echo", "verification": "exact"}
+    assert echo in models
+
+
+def test_post_wait_status_list_with_a_real_worker(devnet: tuple[Path, str], tmp_path: Path) -> None:
+    cwd, rpc_url = devnet
+    worker = WorkerProcess(
+        rpc_url=rpc_url,
+        key=ANVIL_KEYS[2],
+        deployments=cwd / "deployments",
+        models=[ECHO.name],
+        results_dir=tmp_path / "results",
+        port=free_port(),
+        log_path=tmp_path / "worker.log",
+    )
+    try:
+        worker.wait_ready()
+        posted = assay_json(cwd, "--dev-account", "1", "job", "post", ECHO.name, "from the cli", "--reward", "0.01")
+        result = assay_json(cwd, "job", "wait", str(posted["id"]), "--timeout", "60")
+    finally:
+        assert worker.stop() == 0
+    assert result["verified"] is True and json.loads(result["payload"])["text"] == "from the cli"
+    status = assay_json(cwd, "job", "status", str(posted["id"]))
+    assert status["phase"] == "finalized" and status["reward_wei"] == 10**16
+    listed = assay_json(cwd, "job", "list", "--requester", REQUESTER)
+    assert posted["id"] in [job["id"] for job in listed]
+    worker_balance = assay_json(cwd, "balance", Account.from_key(ANVIL_KEYS[2]).address)
+    assert worker_balance["withdrawable_wei"] == 10**16 * 9_750 // 10_000
+    out = assay(cwd, "--dev-account", "2", "withdraw")
+    assert "withdrew 0.00975 ETH" in out.stderr
+
+
+def test_cancel_and_refund(devnet: tuple[Path, str]) -> None:
+    cwd, _ = devnet
+    job_id = assay(cwd, "--dev-account", "3", "job", "post", ECHO.name, "cancel me", "--reward", "0.01").stdout.strip()
+    assay(cwd, "--dev-account", "3", "job", "cancel", job_id)
+    assert assay_json(cwd, "job", "status", job_id)["phase"] == "cancelled"
+    early = assay(cwd, "--dev-account", "3", "job", "refund", job_id, check=False)
+    assert early.returncode == 1 and "MarketWrongStatus" in early.stderr
+    assert assay_json(cwd, "balance", Account.from_key(ANVIL_KEYS[3]).address)["withdrawable_wei"] == 10**16
+
+
+def test_stake_unstake_and_cooldown(devnet: tuple[Path, str]) -> None:
+    cwd, _ = devnet
+    assay(cwd, "--dev-account", "4", "stake", "1.5")
+    assay(cwd, "--dev-account", "4", "unstake", "0.5")
+    record = assay_json(cwd, "balance", Account.from_key(ANVIL_KEYS[4]).address)
+    assert (record["stake_free_wei"], record["stake_unstaking_wei"]) == (10**18, 5 * 10**17)
+    early = assay(cwd, "--dev-account", "4", "withdraw-stake", check=False)
+    assert early.returncode == 1 and "StakingCooldownActive" in early.stderr and "Traceback" not in early.stderr
+
+
+def test_keystore_account_and_secrets_stay_out_of_output(devnet: tuple[Path, str], tmp_path: Path) -> None:
+    cwd, _ = devnet
+    keystore = tmp_path / "key.json"
+    keystore.write_text(json.dumps(Account.encrypt(ANVIL_KEYS[5], "correct horse")))
+    env = os.environ | {"ASSAY_KEYSTORE_PASSWORD": "correct horse"}
+    out = assay(cwd, "--keystore", str(keystore), "job", "post", ECHO.name, "k", "--reward", "0.001", env=env)
+    assert out.stdout.strip().isdigit()
+    assert ANVIL_KEYS[5][2:] not in out.stdout + out.stderr and "correct horse" not in out.stdout + out.stderr
+    env["ASSAY_KEYSTORE_PASSWORD"] = "nope"
+    wrong = assay(cwd, "--keystore", str(keystore), "balance", env=env, check=False)
+    assert wrong.returncode == 2 and "wrong password" in wrong.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["job", "post", ECHO.name, "x", "--reward", "0.01"], "no account"),
+        (["--dev-account", "1", "job", "post", ECHO.name, "x", "--reward", "-1"], "cannot be negative"),
+        (["--dev-account", "1", "job", "post", ECHO.name, "--reward", "1"], "exactly one of INPUT"),
+        (["--dev-account", "1", "job", "post", "gpt-17", "x", "--reward", "1"], "Invalid value"),
+        (["--dev-account", "99", "balance"], "--dev-account must be"),
+    ],
+)
+def test_usage_errors_are_one_clear_line(devnet: tuple[Path, str], args: list[str], message: str) -> None:
+    env = {key: value for key, value in os.environ.items() if key != "ASSAY_PRIVATE_KEY"}
+    result = assay(devnet[0], *args, env=env, check=False)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unreachable_rpc_says_so(tmp_path: Path) -> None:
+    result = assay(tmp_path, "--rpc-url", f"http://127.0.0.1:{free_port()}", "job", "status", "1", check=False)
+    assert result.returncode == 1 and "cannot reach the RPC endpoint" in result.stderr
