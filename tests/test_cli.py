@@ -56,6 +56,18 @@ def test_devnet_up_writes_deployment_and_refuses_a_second_one(devnet: tuple[Path
     assert second.returncode == 2 and "already running" in second.stderr
 
 
+def test_deploy_writes_a_second_deployment(devnet: tuple[Path, str], tmp_path: Path) -> None:
+    record = assay_json(devnet[0], "--dev-account", "0", "deploy", "--out", str(tmp_path), "--fee-bps", "100")
+    saved = json.loads((tmp_path / "31337.json").read_text())
+    assert saved["contracts"] == {"JobMarket": record["job_market"], "StakingRegistry": record["staking"]}
+    too_high = assay(
+        devnet[0], "--dev-account", "0", "deploy", "--out", str(tmp_path / "x"), "--fee-bps", "5000", check=False
+    )
+    assert too_high.returncode == 1, too_high.stderr
+    assert "fee_bps must be between 0 and 1000" in too_high.stderr and "Traceback" not in too_high.stderr
+    assert not (tmp_path / "x").exists()
+
+
 def test_models_list_names_ids(devnet: tuple[Path, str]) -> None:
     models = assay_json(devnet[0], "models", "list")
     echo = {"name": ECHO.name, "model_id": "0x" + ECHO.model_id.hex(), "runtime": "echo", "verification": "exact"}

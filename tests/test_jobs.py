@@ -242,3 +242,16 @@ def test_client_finds_deployment_by_chain_id(w3: Web3, deployments_dir: Path, tm
     (tmp_path / "31337.json").write_text("{}")
     with pytest.raises(DeploymentNotFound, match="malformed"):
         AssayClient(w3, "0x" + "11" * 32, deployment=tmp_path)
+
+
+def test_deploy_bounds_match_the_contracts(requester: AssayClient) -> None:
+    from assay._deploy import _BOUNDS
+
+    on_chain = {
+        "fee_bps": requester.market.functions.MAX_FEE_BPS().call(),
+        "collateral_bps": requester.market.functions.MAX_COLLATERAL_BPS().call(),
+        "challenge_window": requester.market.functions.MAX_CHALLENGE_WINDOW().call(),
+        "unstake_cooldown": requester.staking.functions.MAX_COOLDOWN().call(),
+        "min_collateral": 2**128 - 1,
+    }
+    assert dict(_BOUNDS) == on_chain

@@ -13,7 +13,8 @@ from web3 import Web3
 
 from ._artifacts import load_artifact
 from ._deployments import Deployment
-from ._errors import TransactionFailed
+from ._errors import ConfigError, TransactionFailed
+from ._transactions import send_transaction
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,22 @@ class MarketParams:
     challenge_window: int = 60
     unstake_cooldown: int = 86_400
 
+    def __post_init__(self) -> None:
+        # the contracts enforce these bounds too; checking first avoids deploying a registry
+        # whose market then fails to deploy
+        for name, bound in _BOUNDS:
+            if not 0 <= getattr(self, name) <= bound:
+                raise ConfigError(f"{name} must be between 0 and {bound}, got {getattr(self, name)}")
+
+
+_BOUNDS = (
+    ("fee_bps", 1_000),  # JobMarket.MAX_FEE_BPS
+    ("collateral_bps", 50_000),  # JobMarket.MAX_COLLATERAL_BPS
+    ("challenge_window", 7 * 86_400),  # JobMarket.MAX_CHALLENGE_WINDOW
+    ("unstake_cooldown", 30 * 86_400),  # StakingRegistry.MAX_COOLDOWN
+    ("min_collateral", 2**128 - 1),
+)
+
 
 def deploy_contracts(w3: Web3, deployer: LocalAccount, params: MarketParams = MarketParams()) -> Deployment:
     """Deploy StakingRegistry then JobMarket. The registry needs the market's address and the
@@ -35,12 +52,11 @@ def deploy_contracts(w3: Web3, deployer: LocalAccount, params: MarketParams = Ma
     nonce = w3.eth.get_transaction_count(deployer.address, "pending")
     market_address = create_address(deployer.address, nonce + 1)
     start_block = w3.eth.block_number
-    staking = _deploy(w3, deployer, "StakingRegistry", nonce, market_address, params.unstake_cooldown)
+    staking = _deploy(w3, deployer, "StakingRegistry", market_address, params.unstake_cooldown)
     market = _deploy(
         w3,
         deployer,
         "JobMarket",
-        nonce + 1,
         staking,
         params.treasury or deployer.address,
         params.fee_bps,
@@ -58,12 +74,10 @@ def create_address(sender: str, nonce: int) -> ChecksumAddress:
     return to_checksum_address(keccak(rlp.encode([to_canonical_address(sender), nonce]))[12:])
 
 
-def _deploy(w3: Web3, deployer: LocalAccount, name: str, nonce: int, *args: object) -> ChecksumAddress:
+def _deploy(w3: Web3, deployer: LocalAccount, name: str, *args: object) -> ChecksumAddress:
     artifact = load_artifact(name)
     factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-    tx = factory.constructor(*args).build_transaction({"from": deployer.address, "nonce": nonce})
-    tx_hash = w3.eth.send_raw_transaction(deployer.sign_transaction(tx).raw_transaction)
-    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
-    if receipt["status"] != 1 or receipt["contractAddress"] is None:
-        raise TransactionFailed(f"deploying {name} reverted (tx {tx_hash.hex()})")
+    receipt = send_transaction(w3, deployer, factory.constructor(*args))
+    if receipt["contractAddress"] is None:
+        raise TransactionFailed(f"deploying {name} created no contract (tx {receipt['transactionHash'].hex()})")
     return to_checksum_address(receipt["contractAddress"])

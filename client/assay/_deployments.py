@@ -75,6 +75,6 @@ class Deployment:
         if not path.exists():
             raise DeploymentNotFound(
                 f"no Assay deployment for chain {chain_id}: {path} does not exist. "
-                f"Deploy with `python scripts/deploy.py` or point {ENV_VAR} at the deployments folder."
+                f"Deploy with `assay deploy` (or `assay devnet up` locally) or point {ENV_VAR} at the folder."
             )
         return cls.from_file(path)

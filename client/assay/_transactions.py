@@ -9,7 +9,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.abi import function_signature_to_4byte_selector
 from eth_utils.address import to_checksum_address
 from web3 import Web3
-from web3.contract.contract import ContractFunction
+from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted
 from web3.types import TxParams, TxReceipt
 
@@ -50,10 +50,13 @@ def decode_revert(data: str | bytes, function: str) -> ContractRevert | None:
     return error_class(name, dict(zip(names, values, strict=True)), function)
 
 
-def send_transaction(w3: Web3, account: LocalAccount, call: ContractFunction, value: int = 0) -> TxReceipt:
-    """Estimate, sign, send and wait for `call`; raise `ContractRevert` with the decoded custom
-    error when it would revert, `TransactionFailed` when it reverts on chain or is not mined."""
-    label = call.fn_name
+def send_transaction(
+    w3: Web3, account: LocalAccount, call: ContractFunction | ContractConstructor, value: int = 0
+) -> TxReceipt:
+    """Estimate, sign, send and wait for `call` (a function call or a deployment); raise
+    `ContractRevert` with the decoded custom error when it would revert, `TransactionFailed` when
+    it reverts on chain or is not mined."""
+    label = call.fn_name if isinstance(call, ContractFunction) else "constructor"
     params: TxParams = {"from": account.address, "value": Web3.to_wei(value, "wei")}
     try:
         params["nonce"] = w3.eth.get_transaction_count(account.address, "pending")
