@@ -17,10 +17,11 @@ from types import FrameType
 from assay import BUILTIN_MODELS, AssayClient, AssayError
 from web3 import Web3
 
-from .daemon import Worker, WorkerSettings
+from .daemon import FAILPOINTS, Worker, WorkerSettings
 from .runtimes import RuntimeLoadError
 
 KEY_ENV = "ASSAY_WORKER_KEY"
+FAILPOINT_ENV = "ASSAY_WORKER_FAILPOINT"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -36,6 +37,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="a model to serve (repeatable; default: the echo test model)",
     )
     parser.add_argument("--results-dir", default=env("ASSAY_RESULTS_DIR", ".assay/results"))
+    parser.add_argument(
+        "--journal", default=env("ASSAY_JOURNAL", ".assay/journal.sqlite"), help="SQLite journal of in-flight work"
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address the result API listens on")
     parser.add_argument("--port", type=int, default=8600, help="port of the result API (0: any free)")
     parser.add_argument("--public-url", help="base URL requesters use to fetch results")
@@ -57,17 +61,23 @@ def main(argv: list[str] | None = None) -> int:
     if not key:
         print(f"assay-worker: set {KEY_ENV} to the worker account's private key", file=sys.stderr)
         return 2
+    failpoint = os.environ.get(FAILPOINT_ENV) or None
+    if failpoint not in (None, *FAILPOINTS):
+        print(f"assay-worker: {FAILPOINT_ENV} must be one of {', '.join(FAILPOINTS)}", file=sys.stderr)
+        return 2
     try:
         stake = Web3.to_wei(Decimal(args.stake), "ether")
         client = AssayClient(args.rpc_url, key, deployment=args.deployments, allow_private_uris=args.allow_private_uris)
         settings = WorkerSettings(
             models=args.models or ["assay/echo-v1"],
             results_dir=args.results_dir,
+            journal_path=args.journal,
             host=args.host,
             port=args.port,
             public_url=args.public_url,
             stake=stake,
             poll_interval=args.poll_interval,
+            failpoint=failpoint,
         )
         worker = Worker(client, settings)
 

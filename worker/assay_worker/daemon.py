@@ -1,8 +1,14 @@
-"""The worker loop: watch for jobs, claim what we serve, run, publish, submit, finalize."""
+"""The worker loop: watch for jobs, claim what we serve, run, publish, submit, finalize.
+
+Each step is decided from the job's state on chain, so repeating a step is harmless, and each
+transaction is preceded by an intent in the journal, so a crash at any point is resumed on the
+next start (see `journal.py`)."""
 
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import threading
 import time
 from dataclasses import dataclass, field
@@ -13,10 +19,18 @@ from assay._logs import iter_logs
 from web3.types import EventData, TxReceipt
 
 from .api import ApiServer, create_app
+from .journal import Journal
 from .results import ResultStore
 from .runtimes import Runtime, create_runtime
 
 log = logging.getLogger("assay.worker")
+
+REORG_MARGIN = 12
+"""Blocks re-scanned below the saved cursor on start: logs of reorganised blocks are seen again."""
+
+FAILPOINTS = ("claim", "submit", "finalize")
+"""Testing only: with $ASSAY_WORKER_FAILPOINT=<step> the worker SIGKILLs itself right after that
+step's transaction returns and before the journal records its outcome, the worst moment."""
 
 
 @dataclass
@@ -25,11 +39,13 @@ class WorkerSettings:
 
     models: list[str]
     results_dir: str
+    journal_path: str
     host: str = "127.0.0.1"
     port: int = 8600
     public_url: str | None = None
     stake: int = 10**17
     poll_interval: float = 0.5
+    failpoint: str | None = None
 
 
 @dataclass
@@ -38,6 +54,7 @@ class Counters:
     finalized: int = 0
     failed: int = 0
     refused: int = 0
+    resumed: int = 0
     gas_spent_wei: int = 0
     started: float = field(default_factory=time.time)
 
@@ -49,13 +66,17 @@ class Worker:
         self.client = client
         self.settings = settings
         self.store = ResultStore(settings.results_dir)
+        self.journal = Journal(settings.journal_path)
+        self.journal.bind(client.deployment.chain_id, client.deployment.job_market, client.address)
         self.runtimes: dict[bytes, Runtime] = {}
         for name in settings.models:
             runtime = create_runtime(name)
             self.runtimes[runtime.manifest.model_id] = runtime
         self.counters = Counters()
         self.to_finalize: dict[int, int] = {}  # job id -> challenge end timestamp
-        self.cursor = client.deployment.start_block
+        saved = self.journal.cursor
+        start = client.deployment.start_block
+        self.cursor = start if saved is None else max(start, saved - REORG_MARGIN)
         self.stopping = threading.Event()
         self.api = ApiServer(create_app(self.store, self.health), settings.host, settings.port)
         self.base_url = settings.public_url or f"http://{settings.host}:{self.api.port}"
@@ -71,11 +92,12 @@ class Worker:
             "jobs_finalized": self.counters.finalized,
             "jobs_failed": self.counters.failed,
             "jobs_refused": self.counters.refused,
+            "jobs_resumed": self.counters.resumed,
             "awaiting_finalization": len(self.to_finalize),
         }
 
     def run(self) -> None:
-        """Load models, top up stake, serve the API and process jobs until `stop()`."""
+        """Load models, top up stake, resume the journal, serve the API and process jobs until `stop()`."""
         for runtime in self.runtimes.values():
             started = time.monotonic()
             runtime.load()
@@ -84,11 +106,13 @@ class Worker:
         self.api.start()
         log.info("worker %s ready; results served at %s", self.client.address, self.base_url)
         try:
+            self._resume()
             while not self.stopping.is_set():
                 self._poll_once()
                 self.stopping.wait(self.settings.poll_interval)
         finally:
             self.api.stop()
+            self.journal.close()
             log.info("worker stopped; %d job(s) await finalization", len(self.to_finalize))
 
     def stop(self) -> None:
@@ -100,54 +124,101 @@ class Worker:
             receipt = self._record(self.client.stake(self.settings.stake - free))
             log.info("staked %d wei (gas %d)", self.settings.stake - free, receipt["gasUsed"])
 
+    def _resume(self) -> None:
+        """Carry every job the journal left unfinished to its next step, as the chain now says."""
+        for entry in self.journal.unfinished():
+            log.info("job %d: resuming from journal state %r", entry.job_id, entry.state)
+            self.counters.resumed += 1
+            events = self.client.market.events.JobPosted.get_logs(
+                from_block=self.client.deployment.start_block, argument_filters={"jobId": entry.job_id}
+            )
+            if events:
+                self._advance(events[0])
+            else:
+                self.journal.record(entry.job_id, "lost", "no JobPosted event on this chain")
+
     def _poll_once(self) -> None:
         try:
             head = self.client.w3.eth.block_number
             for event in iter_logs(self.client.market.events.JobPosted, self.cursor, head):
                 if self.stopping.is_set():
                     return  # the cursor stays put; jobs already handled are no longer open
-                self._handle(event)
+                self._advance(event)
             self.cursor = max(self.cursor, head + 1)
+            self.journal.cursor = self.cursor
             self._finalize_due()
         except AssayError as exc:
             log.warning("poll failed: %s", exc)
         except OSError as exc:  # transport errors: keep running, retry next poll
             log.warning("RPC error, retrying: %s", exc)
 
-    def _handle(self, event: EventData) -> None:
+    def _advance(self, event: EventData) -> None:
+        """Take the job one or more steps forward from the state the chain reports."""
         args = event["args"]
         job_id = int(args["jobId"])
         runtime = self.runtimes.get(bytes(args["modelId"]))
-        if runtime is None or self.client.job(job_id).status() != JobPhase.OPEN:
+        if runtime is None:
             return
+        info = self.client.job(job_id).info()
+        mine = info.worker == self.client.address
+        known = self.journal.get(job_id) is not None
+        if info.phase == JobPhase.OPEN:
+            if not self._claim(job_id, runtime, args):
+                return
+        elif info.phase == JobPhase.CLAIMED and mine:
+            pass  # claimed before a restart: compute and submit below
+        elif info.phase in (JobPhase.SUBMITTED, JobPhase.FINALIZABLE) and mine:
+            self.to_finalize[job_id] = info.challenge_end
+            self.journal.record(job_id, "submitted", "found submitted on chain", challenge_end=info.challenge_end)
+            return
+        elif info.phase == JobPhase.FINALIZED and mine:
+            if known:
+                self.journal.record(job_id, "finalized", "found finalized on chain")
+            return
+        else:
+            if known:  # someone else's now, or expired: nothing more to do
+                self.journal.record(job_id, "lost", f"phase {info.phase.name}, worker {info.worker}")
+            return
+        self._submit(job_id, runtime, args)
+
+    def _claim(self, job_id: int, runtime: Runtime, args: Any) -> bool:
         # everything that can be checked before claiming is: refusing costs nothing, failing later
         # costs the collateral
         try:
             data = self._input_of(args)
         except StorageError as exc:
-            self._refuse(job_id, f"input unavailable: {exc}")
-            return
+            return self._refuse(job_id, f"input unavailable: {exc}")
         problem = runtime.check_input(data)
         if problem is not None:
-            self._refuse(job_id, problem)
-            return
+            return self._refuse(job_id, problem)
+        self.journal.record(job_id, "claiming")
         try:
             receipt = self._record(self.client.claim(job_id))
         except ContractRevert as exc:  # lost a race or cannot afford the collateral: nothing was sent
-            self._refuse(job_id, str(exc))
-            return
+            self.journal.record(job_id, "lost", str(exc))
+            return self._refuse(job_id, str(exc))
+        self._failpoint("claim")
+        self.journal.record(job_id, "claimed", receipt["transactionHash"].hex())
         log.info("job %d: claimed (gas %d)", job_id, receipt["gasUsed"])
+        return True
+
+    def _submit(self, job_id: int, runtime: Runtime, args: Any) -> None:
         try:
-            (payload,) = runtime.run([data])
+            (payload,) = runtime.run([self._input_of(args)])
             digest = self.store.put(payload)
             uri = f"{self.base_url}/results/0x{digest.hex()}"
+            self.journal.record(job_id, "submitting", uri, result_hash=digest)
             receipt = self._record(self.client.submit_result(job_id, digest, uri))
         except Exception as exc:  # one failed job must never stop the worker; it expires and is refunded
             self.counters.failed += 1
+            self.journal.record(job_id, "failed", repr(exc))
             log.error("job %d: failed after claiming: %r", job_id, exc)
             return
+        self._failpoint("submit")
+        challenge_end = self.client.job(job_id).info().challenge_end
+        self.journal.record(job_id, "submitted", receipt["transactionHash"].hex(), challenge_end=challenge_end)
         self.counters.completed += 1
-        self.to_finalize[job_id] = self.client.job(job_id).info().challenge_end
+        self.to_finalize[job_id] = challenge_end
         log.info("job %d: submitted 0x%s (gas %d)", job_id, digest.hex()[:16], receipt["gasUsed"])
 
     def _input_of(self, args: Any) -> bytes:
@@ -156,25 +227,36 @@ class Worker:
             return inline
         return fetch_payload(args["inputURI"], bytes(args["inputHash"]), allow_private=self.client.allow_private_uris)
 
-    def _refuse(self, job_id: int, reason: str) -> None:
+    def _refuse(self, job_id: int, reason: str) -> bool:
         self.counters.refused += 1
         log.warning("job %d: not claimed: %s", job_id, reason)
+        return False
 
     def _finalize_due(self) -> None:
         now = max(time.time(), self.client.w3.eth.get_block("latest")["timestamp"])
         for job_id, challenge_end in sorted(self.to_finalize.items()):
             if challenge_end > now:
                 continue
+            self.journal.record(job_id, "finalizing")
             try:
                 receipt = self._record(self.client.finalize(job_id))
-                self.counters.finalized += 1
-                log.info("job %d: finalized (gas %d)", job_id, receipt["gasUsed"])
             except ContractRevert as exc:
                 if exc.name == "MarketChallengeWindowOpen":
                     continue
-                log.warning("job %d: finalize skipped: %s", job_id, exc)  # someone else finalized
+                # someone else finalized it first (anyone may): the payout is ours all the same
+                log.info("job %d: already finalized: %s", job_id, exc)
+            else:
+                self._failpoint("finalize")
+                self.counters.finalized += 1
+                log.info("job %d: finalized (gas %d)", job_id, receipt["gasUsed"])
+            self.journal.record(job_id, "finalized")
             del self.to_finalize[job_id]
 
     def _record(self, receipt: TxReceipt) -> TxReceipt:
         self.counters.gas_spent_wei += gas_cost(receipt)
         return receipt
+
+    def _failpoint(self, step: str) -> None:
+        if self.settings.failpoint == step:
+            log.warning("failpoint %r: killing the worker", step)
+            os.kill(os.getpid(), signal.SIGKILL)

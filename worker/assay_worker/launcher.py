@@ -25,19 +25,28 @@ class WorkerProcess:
         models: list[str],
         results_dir: str | os.PathLike[str],
         port: int,
+        journal: str | os.PathLike[str] | None = None,
         log_path: str | os.PathLike[str] | None = None,
         stake_eth: str = "0.1",
+        extra_env: dict[str, str] | None = None,
     ) -> None:
+        """`journal` defaults to journal.sqlite beside `results_dir`."""
         self.url = f"http://127.0.0.1:{port}"
         command = [sys.executable, "-m", "assay_worker", "--rpc-url", rpc_url, "--deployments", str(deployments)]
-        command += ["--results-dir", str(results_dir), "--port", str(port), "--stake", stake_eth]
+        journal = journal or Path(results_dir).parent / "journal.sqlite"
+        command += ["--results-dir", str(results_dir), "--journal", str(journal)]
+        command += ["--port", str(port), "--stake", stake_eth]
         for model in models:
             command += ["--model", model]
         self.log_path = Path(log_path) if log_path else None
         self._log = self.log_path.open("wb") if self.log_path else None
         output = self._log or subprocess.DEVNULL
         self.process = subprocess.Popen(
-            command, env=os.environ | {KEY_ENV: key}, stdin=subprocess.DEVNULL, stdout=output, stderr=output
+            command,
+            env=os.environ | {KEY_ENV: key} | (extra_env or {}),
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=output,
         )
 
     def wait_ready(self, timeout: float = 120.0) -> dict[str, object]:

@@ -1,0 +1,40 @@
+"""The worker journal on its own: durable states, history, cursor, identity."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from assay import ConfigError
+from assay_worker.journal import Journal
+
+
+def test_states_history_and_cursor_survive_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite"
+    journal = Journal(path)
+    journal.bind(31337, "0xmarket", "0xworker")
+    assert journal.cursor is None
+    journal.record(7, "claiming")
+    journal.record(7, "submitting", "uri", result_hash=b"\x01" * 32)
+    journal.record(7, "submitted", challenge_end=123)
+    journal.record(8, "claiming")
+    journal.record(8, "lost", "claimed by someone else")
+    journal.cursor = 42
+    journal.close()
+
+    reopened = Journal(path)
+    reopened.bind(31337, "0xmarket", "0xworker")
+    entry = reopened.get(7)
+    assert entry is not None
+    assert (entry.state, entry.result_hash, entry.challenge_end) == ("submitted", b"\x01" * 32, 123)
+    assert [e.job_id for e in reopened.unfinished()] == [7]
+    assert reopened.history(7) == ["claiming", "submitting", "submitted"]
+    assert reopened.cursor == 42
+    assert reopened.get(9) is None
+
+
+def test_journal_refuses_another_chain_market_or_worker(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.sqlite")
+    journal.bind(31337, "0xmarket", "0xworker")
+    with pytest.raises(ConfigError, match="belongs to 31337:0xmarket:0xworker"):
+        journal.bind(31337, "0xmarket", "0xother")

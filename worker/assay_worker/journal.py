@@ -1,0 +1,131 @@
+"""The worker's durable journal: SQLite in WAL mode, written *before* each transaction.
+
+Every job the worker touches gets a row whose `state` is the last intent or outcome recorded
+(`claiming` → `claimed` → `submitting` → `submitted` → `finalizing` → `finalized`, or an end
+state `lost` / `failed`), and every change is appended to `history`. After a crash the worker
+reads the unfinished rows and reconciles each with the chain, which is the truth: an intent
+without an outcome means "the transaction may or may not have landed; look before acting".
+The scan cursor (last block whose logs were processed) lives here too."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from assay import ConfigError
+
+FINISHED = ("finalized", "lost", "failed")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS jobs (
+    job_id INTEGER PRIMARY KEY,
+    state TEXT NOT NULL,
+    result_hash BLOB,
+    challenge_end INTEGER,
+    updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS history (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    at REAL NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    job_id: int
+    state: str
+    result_hash: bytes | None
+    challenge_end: int | None
+
+
+class Journal:
+    """One SQLite file per worker account and market; each write is committed durably at once."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, isolation_level=None)  # autocommit; explicit transactions
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def bind(self, chain_id: int, market: str, worker: str) -> None:
+        """Tie the journal to one chain, market and worker; refuse to reuse it for another."""
+        identity = f"{chain_id}:{market}:{worker}"
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'identity'").fetchone()
+        if row is None:
+            self._db.execute("INSERT INTO meta VALUES ('identity', ?)", (identity,))
+        elif row[0] != identity:
+            raise ConfigError(
+                f"journal {self.path} belongs to {row[0]} (chain:market:worker), not {identity}; "
+                "use another --journal file"
+            )
+
+    @property
+    def cursor(self) -> int | None:
+        """The next block to scan, or None for a new journal."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'cursor'").fetchone()
+        return int(row[0]) if row else None
+
+    @cursor.setter
+    def cursor(self, block: int) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('cursor', ?)", (str(block),))
+
+    def record(
+        self,
+        job_id: int,
+        state: str,
+        detail: str = "",
+        *,
+        result_hash: bytes | None = None,
+        challenge_end: int | None = None,
+    ) -> None:
+        """Set the job's state (keeping fields not given) and append it to the history, atomically."""
+        now = time.time()
+        with self._transaction():
+            self._db.execute(
+                """INSERT INTO jobs (job_id, state, result_hash, challenge_end, updated_at)
+                   VALUES (?, ?, ?, ?, ?)
+                   ON CONFLICT (job_id) DO UPDATE SET
+                     state = excluded.state,
+                     result_hash = COALESCE(excluded.result_hash, jobs.result_hash),
+                     challenge_end = COALESCE(excluded.challenge_end, jobs.challenge_end),
+                     updated_at = excluded.updated_at""",
+                (job_id, state, result_hash, challenge_end, now),
+            )
+            self._db.execute(
+                "INSERT INTO history (job_id, state, detail, at) VALUES (?, ?, ?, ?)", (job_id, state, detail, now)
+            )
+
+    def get(self, job_id: int) -> JournalEntry | None:
+        row = self._db.execute(
+            "SELECT job_id, state, result_hash, challenge_end FROM jobs WHERE job_id = ?", (job_id,)
+        ).fetchone()
+        return JournalEntry(*row) if row else None
+
+    def unfinished(self) -> list[JournalEntry]:
+        """Jobs whose last state is not an end state, oldest first."""
+        marks = ",".join("?" * len(FINISHED))
+        rows = self._db.execute(
+            f"SELECT job_id, state, result_hash, challenge_end FROM jobs WHERE state NOT IN ({marks}) ORDER BY job_id",
+            FINISHED,
+        ).fetchall()
+        return [JournalEntry(*row) for row in rows]
+
+    def history(self, job_id: int) -> list[str]:
+        rows = self._db.execute("SELECT state FROM history WHERE job_id = ? ORDER BY id", (job_id,)).fetchall()
+        return [row[0] for row in rows]
+
+    def _transaction(self) -> sqlite3.Connection:
+        self._db.execute("BEGIN IMMEDIATE")
+        return self._db
