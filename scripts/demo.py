@@ -6,6 +6,7 @@ Run through scripts/demo.sh, which sets everything up first. Leaves no process b
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -53,7 +54,8 @@ def job_receipts(client: AssayClient, job_id: int) -> list[tuple[str, str, TxRec
 
 
 def run(sentence: str) -> None:
-    WORK.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(WORK, ignore_errors=True)  # a fresh chain every run: old journal and results are void
+    WORK.mkdir(parents=True)
     heading("1. Local chain and contracts")
     started = step("starting anvil (1 s blocks)")
     with Anvil(block_time=1) as chain:

@@ -12,7 +12,7 @@ from assay_worker.journal import Journal
 def test_states_history_and_cursor_survive_reopening(tmp_path: Path) -> None:
     path = tmp_path / "journal.sqlite"
     journal = Journal(path)
-    journal.bind(31337, "0xmarket", "0xworker")
+    journal.bind(31337, "0xmarket", "0xworker", "0xa")
     assert journal.cursor is None
     journal.record(7, "claiming")
     journal.record(7, "submitting", "uri", result_hash=b"\x01" * 32)
@@ -23,7 +23,7 @@ def test_states_history_and_cursor_survive_reopening(tmp_path: Path) -> None:
     journal.close()
 
     reopened = Journal(path)
-    reopened.bind(31337, "0xmarket", "0xworker")
+    reopened.bind(31337, "0xmarket", "0xworker", "0xa")
     entry = reopened.get(7)
     assert entry is not None
     assert (entry.state, entry.result_hash, entry.challenge_end) == ("submitted", b"\x01" * 32, 123)
@@ -35,6 +35,8 @@ def test_states_history_and_cursor_survive_reopening(tmp_path: Path) -> None:
 
 def test_journal_refuses_another_chain_market_or_worker(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "journal.sqlite")
-    journal.bind(31337, "0xmarket", "0xworker")
-    with pytest.raises(ConfigError, match="belongs to 31337:0xmarket:0xworker"):
-        journal.bind(31337, "0xmarket", "0xother")
+    journal.bind(31337, "0xmarket", "0xworker", "0xa")
+    with pytest.raises(ConfigError, match="belongs to 31337:0xmarket:0xworker:0xa"):
+        journal.bind(31337, "0xmarket", "0xother", "0xa")
+    with pytest.raises(ConfigError, match="not 31337:0xmarket:0xworker:0xb"):  # same addresses, new chain
+        journal.bind(31337, "0xmarket", "0xworker", "0xb")

@@ -67,7 +67,9 @@ class Worker:
         self.settings = settings
         self.store = ResultStore(settings.results_dir)
         self.journal = Journal(settings.journal_path)
-        self.journal.bind(client.deployment.chain_id, client.deployment.job_market, client.address)
+        deployment = client.deployment
+        anchor = client.w3.eth.get_block(deployment.start_block)["hash"].hex()
+        self.journal.bind(deployment.chain_id, deployment.job_market, client.address, anchor)
         self.runtimes: dict[bytes, Runtime] = {}
         for name in settings.models:
             runtime = create_runtime(name)

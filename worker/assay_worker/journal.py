@@ -59,15 +59,17 @@ class Journal:
     def close(self) -> None:
         self._db.close()
 
-    def bind(self, chain_id: int, market: str, worker: str) -> None:
-        """Tie the journal to one chain, market and worker; refuse to reuse it for another."""
-        identity = f"{chain_id}:{market}:{worker}"
+    def bind(self, chain_id: int, market: str, worker: str, anchor: str) -> None:
+        """Tie the journal to one chain, market and worker; refuse to reuse it for another.
+        `anchor` (the hash of the deployment's start block) tells a restarted local chain, whose
+        contracts land at the same addresses, from the one the journal was written for."""
+        identity = f"{chain_id}:{market}:{worker}:{anchor}"
         row = self._db.execute("SELECT value FROM meta WHERE key = 'identity'").fetchone()
         if row is None:
             self._db.execute("INSERT INTO meta VALUES ('identity', ?)", (identity,))
         elif row[0] != identity:
             raise ConfigError(
-                f"journal {self.path} belongs to {row[0]} (chain:market:worker), not {identity}; "
+                f"journal {self.path} belongs to {row[0]} (chain:market:worker:anchor), not {identity}; "
                 "use another --journal file"
             )
 
