@@ -14,7 +14,16 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from assay import AssayClient, AssayError, ContractRevert, JobPhase, StorageError, fetch_payload, gas_cost
+from assay import (
+    AssayClient,
+    AssayError,
+    ContractRevert,
+    JobPhase,
+    StorageError,
+    TransactionFailed,
+    fetch_payload,
+    gas_cost,
+)
 from assay._logs import iter_logs
 from web3.types import EventData, TxReceipt
 
@@ -199,6 +208,9 @@ class Worker:
         except ContractRevert as exc:  # lost a race or cannot afford the collateral: nothing was sent
             self.journal.record(job_id, "lost", str(exc))
             return self._refuse(job_id, str(exc))
+        except TransactionFailed as exc:  # another worker's claim landed first in the same block
+            self.journal.record(job_id, "lost", str(exc))
+            return self._refuse(job_id, f"claim lost the race: {exc}")
         self._failpoint("claim")
         self.journal.record(job_id, "claimed", receipt["transactionHash"].hex())
         log.info("job %d: claimed (gas %d)", job_id, receipt["gasUsed"])
