@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -126,6 +127,7 @@ def test_keystore_account_and_secrets_stay_out_of_output(devnet: tuple[Path, str
     cwd, _ = devnet
     keystore = tmp_path / "key.json"
     keystore.write_text(json.dumps(Account.encrypt(ANVIL_KEYS[5], "correct horse")))
+    keystore.chmod(0o600)
     env = os.environ | {"ASSAY_KEYSTORE_PASSWORD": "correct horse"}
     out = assay(cwd, "--keystore", str(keystore), "job", "post", ECHO.name, "k", "--reward", "0.001", env=env)
     assert out.stdout.strip().isdigit()
@@ -155,3 +157,45 @@ def test_usage_errors_are_one_clear_line(devnet: tuple[Path, str], args: list[st
 def test_unreachable_rpc_says_so(tmp_path: Path) -> None:
     result = assay(tmp_path, "--rpc-url", f"http://127.0.0.1:{free_port()}", "job", "status", "1", check=False)
     assert result.returncode == 1 and "cannot reach the RPC endpoint" in result.stderr
+
+
+def test_worker_run_from_config_file_and_status(devnet: tuple[Path, str], tmp_path: Path) -> None:
+    cwd, rpc_url = devnet
+    keystore = tmp_path / "worker-key.json"
+    keystore.write_text(json.dumps(Account.encrypt(ANVIL_KEYS[7], "pw")))
+    keystore.chmod(0o600)
+    port = free_port()
+    config = tmp_path / "worker.toml"
+    config.write_text(
+        f'rpc_url = "{rpc_url}"\ndeployments = "{cwd / "deployments"}"\nmodels = ["{ECHO.name}"]\n'
+        f'keystore = "{keystore}"\nresults_dir = "{tmp_path / "results"}"\njournal = "{tmp_path / "j.sqlite"}"\n'
+        f"[api]\nport = {port}\n"
+    )
+    url = f"http://127.0.0.1:{port}"
+    with (tmp_path / "worker.log").open("wb") as log:
+        process = subprocess.Popen(
+            ["assay", "worker", "run", "--config", str(config)],
+            env=os.environ | {"ASSAY_WORKER_PASSWORD": "pw"},
+            stdout=log,
+            stderr=log,
+        )
+    try:
+        for _ in range(300):
+            probe = assay(cwd, "worker", "status", "--url", url, "--json", check=False)
+            if probe.returncode == 0:
+                break
+            assert process.poll() is None, (tmp_path / "worker.log").read_text()
+            time.sleep(0.1)
+        health = json.loads(probe.stdout)
+        assert health["address"] == Account.from_key(ANVIL_KEYS[7]).address and health["models"] == [ECHO.name]
+        post = ("--dev-account", "1", "job", "post", ECHO.name, "via config", "--reward", "0.01", "--wait")
+        result = assay_json(cwd, *post)
+        assert result["verified"] and result["worker"] == health["address"]
+        # the devnet may hold open jobs of earlier tests, which this worker serves too
+        assert assay_json(cwd, "worker", "status", "--url", url)["jobs_finalized"] >= 1
+        assert assay_json(cwd, "job", "status", str(result["id"]))["phase"] == "finalized"
+    finally:
+        process.terminate()
+        assert process.wait(timeout=30) == 0
+    down = assay(cwd, "worker", "status", "--url", url, check=False)
+    assert down.returncode == 1 and "no worker answers" in down.stderr

@@ -1,7 +1,11 @@
-"""`assay-worker`: run an Assay worker. The private key comes from $ASSAY_WORKER_KEY, never argv.
+"""`assay-worker` (also `assay worker run`): run an Assay worker.
 
-    ASSAY_WORKER_KEY=0x... assay-worker --rpc-url http://127.0.0.1:8545 \
-        --model sentence-transformers/all-MiniLM-L6-v2 --results-dir ./results
+Settings come from --config FILE (TOML), then $ASSAY_WORKER_* variables, then the flags below.
+The key comes from an encrypted keystore (password from $ASSAY_WORKER_PASSWORD or a file) or
+$ASSAY_WORKER_KEY; never from the command line.
+
+    assay-worker --config worker.toml
+    ASSAY_WORKER_KEY=0x... assay-worker --model sentence-transformers/all-MiniLM-L6-v2 --port 8600
 """
 
 from __future__ import annotations
@@ -11,72 +15,83 @@ import logging
 import os
 import signal
 import sys
-from decimal import Decimal
 from types import FrameType
 
 from assay import BUILTIN_MODELS, AssayClient, AssayError
 from web3 import Web3
 
+from .config import WorkerConfig
 from .daemon import FAILPOINTS, Worker, WorkerSettings
 from .runtimes import RuntimeLoadError
 
-KEY_ENV = "ASSAY_WORKER_KEY"
 FAILPOINT_ENV = "ASSAY_WORKER_FAILPOINT"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    env = os.environ.get
-    parser = argparse.ArgumentParser(prog="assay-worker", description=__doc__.split("\n")[0])
-    parser.add_argument("--rpc-url", default=env("ASSAY_RPC_URL", "http://127.0.0.1:8545"))
-    parser.add_argument("--deployments", default=env("ASSAY_DEPLOYMENTS"), help="deployments file or folder")
-    parser.add_argument(
-        "--model",
-        dest="models",
-        action="append",
-        choices=sorted(BUILTIN_MODELS),
-        help="a model to serve (repeatable; default: the echo test model)",
+    parser = argparse.ArgumentParser(
+        prog="assay-worker", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--results-dir", default=env("ASSAY_RESULTS_DIR", ".assay/results"))
-    parser.add_argument(
-        "--journal", default=env("ASSAY_JOURNAL", ".assay/journal.sqlite"), help="SQLite journal of in-flight work"
-    )
-    parser.add_argument("--host", default="127.0.0.1", help="address the result API listens on")
-    parser.add_argument("--port", type=int, default=8600, help="port of the result API (0: any free)")
+    parser.add_argument("--config", help="TOML config file")
+    parser.add_argument("--rpc-url")
+    parser.add_argument("--deployments", help="deployments file or folder")
+    parser.add_argument("--model", dest="models", action="append", choices=sorted(BUILTIN_MODELS), help="repeatable")
+    parser.add_argument("--results-dir")
+    parser.add_argument("--journal", help="SQLite journal of in-flight work")
+    parser.add_argument("--host", help="address the API listens on")
+    parser.add_argument("--port", type=int, help="port of the API (0: any free)")
     parser.add_argument("--public-url", help="base URL requesters use to fetch results")
-    parser.add_argument("--stake", default="0.1", help="ETH of free stake to keep (default 0.1)")
-    parser.add_argument(
-        "--allow-private-uris",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="fetch inputs from private/loopback addresses (default: only on a local chain)",
-    )
-    parser.add_argument("--poll-interval", type=float, default=0.5, help="seconds between chain polls")
+    parser.add_argument("--stake", help="ETH of free stake to keep")
+    parser.add_argument("--poll-interval", type=float, help="seconds between chain polls")
+    parser.add_argument("--allow-private-uris", action=argparse.BooleanOptionalAction, default=None)
     return parser.parse_args(argv)
+
+
+def load_config(args: argparse.Namespace) -> WorkerConfig:
+    api = {"host": args.host, "port": args.port, "public_url": args.public_url}
+    overrides = {
+        key: getattr(args, key)
+        for key in (
+            "rpc_url",
+            "deployments",
+            "models",
+            "results_dir",
+            "journal",
+            "stake",
+            "poll_interval",
+            "allow_private_uris",
+        )
+    }
+    config = WorkerConfig.load(args.config, **overrides)
+    given = {key: value for key, value in api.items() if value is not None}
+    return config.model_copy(update={"api": config.api.model_copy(update=given)}) if given else config
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
-    key = os.environ.get(KEY_ENV)
-    if not key:
-        print(f"assay-worker: set {KEY_ENV} to the worker account's private key", file=sys.stderr)
-        return 2
     failpoint = os.environ.get(FAILPOINT_ENV) or None
     if failpoint not in (None, *FAILPOINTS):
         print(f"assay-worker: {FAILPOINT_ENV} must be one of {', '.join(FAILPOINTS)}", file=sys.stderr)
         return 2
     try:
-        stake = Web3.to_wei(Decimal(args.stake), "ether")
-        client = AssayClient(args.rpc_url, key, deployment=args.deployments, allow_private_uris=args.allow_private_uris)
+        config = load_config(args)
+        account = config.account()
+    except AssayError as exc:
+        print(f"assay-worker: {exc}", file=sys.stderr)
+        return 2
+    try:
+        client = AssayClient(
+            config.rpc_url, account, deployment=config.deployments, allow_private_uris=config.allow_private_uris
+        )
         settings = WorkerSettings(
-            models=args.models or ["assay/echo-v1"],
-            results_dir=args.results_dir,
-            journal_path=args.journal,
-            host=args.host,
-            port=args.port,
-            public_url=args.public_url,
-            stake=stake,
-            poll_interval=args.poll_interval,
+            models=config.models,
+            results_dir=str(config.results_dir),
+            journal_path=str(config.journal),
+            host=config.api.host,
+            port=config.api.port,
+            public_url=config.api.public_url,
+            stake=Web3.to_wei(config.stake, "ether"),
+            poll_interval=config.poll_interval,
             failpoint=failpoint,
         )
         worker = Worker(client, settings)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from .__main__ import KEY_ENV
+from .config import KEY_ENV
 
 
 class WorkerProcess:

@@ -25,6 +25,7 @@ from ._context import (
 )
 from ._devnet import devnet
 from ._jobs import job
+from ._worker import worker
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -43,6 +44,7 @@ def cli(
 
 cli.add_command(devnet)
 cli.add_command(job)
+cli.add_command(worker)
 
 
 @cli.command()

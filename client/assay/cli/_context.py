@@ -17,6 +17,8 @@ from web3 import Web3
 
 from .._client import AssayClient
 from .._deployments import LOCAL_CHAIN_ID
+from .._errors import ConfigError
+from .._keys import decrypt_keystore
 from ..devnet import ANVIL_KEYS
 
 KEY_ENV = "ASSAY_PRIVATE_KEY"
@@ -60,17 +62,13 @@ class Settings:
 
 def load_keystore(path: Path) -> LocalAccount:
     """Decrypt an eth-account keystore; the password comes from the environment or a hidden prompt."""
-    try:
-        encrypted = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise click.UsageError(f"cannot read keystore {path}: {exc}") from exc
     password = os.environ.get(PASSWORD_ENV)
     if password is None:
         password = click.prompt(f"password for {path.name}", hide_input=True, err=True)
     try:
-        return from_key(Account.decrypt(encrypted, password))
-    except ValueError:
-        raise click.UsageError(f"wrong password for keystore {path}") from None
+        return decrypt_keystore(path, password)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 def from_key(key: str | bytes) -> LocalAccount:
