@@ -97,12 +97,15 @@ class Job:
 
     def info(self) -> JobInfo:
         """The job's full on-chain record."""
+        return self._info(self.status())
+
+    def _info(self, phase: JobPhase) -> JobInfo:
         raw = self.client.market.functions.getJob(self.id).call()
         (requester, claim_dl, result_dl, _status, worker, challenge_end, reward, collateral, model, rhash) = raw
         zero = "0x" + "00" * 20
         return JobInfo(
             job_id=self.id,
-            phase=self.status(),
+            phase=phase,
             requester=requester,
             worker=None if worker == zero else worker,
             model_id=bytes(model),
@@ -138,7 +141,7 @@ class Job:
                 if on_progress is not None:
                     on_progress(phase, elapsed)
             if phase in _RESULT_READY[until]:
-                return self.result()
+                return self._result(phase)
             if phase in _ENDED_WITHOUT_RESULT:
                 raise JobNotCompleted(f"job {self.id} {_ENDED_WITHOUT_RESULT[phase]}")
             if phase == JobPhase.NONE:
@@ -149,7 +152,10 @@ class Job:
 
     def result(self) -> JobResult:
         """Fetch the submitted result and verify it against the on-chain hash."""
-        info = self.info()
+        return self._result(self.status())
+
+    def _result(self, phase: JobPhase) -> JobResult:
+        info = self._info(phase)
         if info.result_hash is None or info.worker is None:
             raise JobNotCompleted(f"job {self.id} has no submitted result (phase {info.phase.name})")
         event = self.client.market.events.ResultSubmitted
