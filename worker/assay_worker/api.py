@@ -1,27 +1,53 @@
-"""The worker's HTTP API: health and the result payloads it publishes."""
+"""The worker's HTTP API: result payloads, health, and (for a running worker) metrics, recent
+jobs and an HTML status page."""
 
 from __future__ import annotations
 
 import re
 import socket
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import uvicorn
 from fastapi import FastAPI, HTTPException, Response
+from fastapi.responses import HTMLResponse
 
+from . import status_page
 from .results import ResultStore
 
 _HASH = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
 
 
-def create_app(store: ResultStore, health: Any) -> FastAPI:
-    """`health()` returns the dict served at /health; it must only read state."""
+class WorkerView(Protocol):
+    """What the API may read of a running worker; every method only reads state."""
+
+    def metrics(self) -> bytes: ...
+
+    def recent_jobs(self) -> list[dict[str, Any]]: ...
+
+
+def create_app(store: ResultStore, health: Callable[[], dict[str, Any]], view: WorkerView | None = None) -> FastAPI:
+    """Serve results from `store` and `health()` at /health; with `view` also /metrics, /jobs and /."""
     app = FastAPI(title="Assay worker", docs_url=None, redoc_url=None)
 
     @app.get("/health")
     def get_health() -> Any:
         return health()
+
+    if view is not None:
+
+        @app.get("/metrics")
+        def get_metrics() -> Response:
+            return Response(view.metrics(), media_type="text/plain; version=0.0.4")
+
+        @app.get("/jobs")
+        def get_jobs() -> Any:
+            return view.recent_jobs()
+
+        @app.get("/", response_class=HTMLResponse)
+        def get_status_page() -> str:
+            return status_page.render(health(), view.recent_jobs())
 
     @app.get("/results/{digest}")
     def get_result(digest: str) -> Response:

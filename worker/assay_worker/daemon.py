@@ -25,10 +25,12 @@ from assay import (
     gas_cost,
 )
 from assay._logs import iter_logs
+from web3.logs import DISCARD
 from web3.types import EventData, TxReceipt
 
 from .api import ApiServer, create_app
-from .journal import Journal
+from .journal import Journal, recent_jobs
+from .metrics import metrics_text
 from .results import ResultStore
 from .runtimes import Runtime, create_runtime
 
@@ -65,6 +67,9 @@ class Counters:
     refused: int = 0
     resumed: int = 0
     gas_spent_wei: int = 0
+    earned_wei: int = 0
+    rpc_errors: int = 0
+    model_load_seconds: dict[str, float] = field(default_factory=dict)
     started: float = field(default_factory=time.time)
 
 
@@ -89,7 +94,7 @@ class Worker:
         start = client.deployment.start_block
         self.cursor = start if saved is None else max(start, saved - REORG_MARGIN)
         self.stopping = threading.Event()
-        self.api = ApiServer(create_app(self.store, self.health), settings.host, settings.port)
+        self.api = ApiServer(create_app(self.store, self.health, self), settings.host, settings.port)
         self.base_url = settings.public_url or f"http://{settings.host}:{self.api.port}"
 
     def health(self) -> dict[str, Any]:
@@ -105,14 +110,24 @@ class Worker:
             "jobs_refused": self.counters.refused,
             "jobs_resumed": self.counters.resumed,
             "awaiting_finalization": len(self.to_finalize),
+            "earned_wei": self.counters.earned_wei,
+            "gas_spent_wei": self.counters.gas_spent_wei,
         }
+
+    def metrics(self) -> bytes:
+        return metrics_text(self)
+
+    def recent_jobs(self) -> list[dict[str, Any]]:
+        return recent_jobs(self.settings.journal_path)
 
     def run(self) -> None:
         """Load models, top up stake, resume the journal, serve the API and process jobs until `stop()`."""
         for runtime in self.runtimes.values():
             started = time.monotonic()
             runtime.load()
-            log.info("loaded %s in %.1f s", runtime.manifest.name, time.monotonic() - started)
+            seconds = time.monotonic() - started
+            self.counters.model_load_seconds[runtime.manifest.name] = seconds
+            log.info("loaded %s in %.1f s", runtime.manifest.name, seconds)
         self._ensure_stake()
         self.api.start()
         log.info("worker %s ready; results served at %s", self.client.address, self.base_url)
@@ -161,6 +176,7 @@ class Worker:
         except AssayError as exc:
             log.warning("poll failed: %s", exc)
         except OSError as exc:  # transport errors: keep running, retry next poll
+            self.counters.rpc_errors += 1
             log.warning("RPC error, retrying: %s", exc)
 
     def _advance(self, event: EventData) -> None:
@@ -262,6 +278,8 @@ class Worker:
             else:
                 self._failpoint("finalize")
                 self.counters.finalized += 1
+                (paid,) = self.client.market.events.JobFinalized().process_receipt(receipt, errors=DISCARD)
+                self.counters.earned_wei += int(paid["args"]["workerPay"])
                 log.info("job %d: finalized (gas %d)", job_id, receipt["gasUsed"])
             self.journal.record(job_id, "finalized")
             del self.to_finalize[job_id]

@@ -131,3 +131,21 @@ class Journal:
     def _transaction(self) -> sqlite3.Connection:
         self._db.execute("BEGIN IMMEDIATE")
         return self._db
+
+
+def recent_jobs(path: str | Path, limit: int = 50) -> list[dict[str, object]]:
+    """The `limit` most recently updated jobs, read through a connection of the caller's own
+    (the worker's connection belongs to its main thread; WAL lets readers run alongside)."""
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        rows = db.execute(
+            "SELECT job_id, state, result_hash, updated_at FROM jobs ORDER BY updated_at DESC LIMIT ?", (limit,)
+        ).fetchall()
+    return [
+        {
+            "job_id": job_id,
+            "state": state,
+            "result_hash": "0x" + result_hash.hex() if result_hash else None,
+            "updated": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(updated_at)),
+        }
+        for job_id, state, result_hash, updated_at in rows
+    ]

@@ -1,0 +1,105 @@
+"""The worker's API on a running worker: Prometheus metrics, recent jobs, and the HTML status
+page rendered by headless Chromium (which saves docs/worker-status.png)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+from assay import ECHO, AssayClient
+from assay._deploy import deploy_contracts
+from assay.devnet import ANVIL_KEYS, Anvil, free_port
+from assay_worker.launcher import WorkerProcess
+from eth_account import Account
+from prometheus_client.parser import text_string_to_metric_families
+
+from .conftest import MARKET_PARAMS
+
+REWARD = 10**16
+SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "worker-status.png"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+]
+
+
+def samples(text: str) -> dict[tuple[str, str], float]:
+    """(metric sample name, outcome or model label) -> value."""
+    found = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found[(sample.name, sample.labels.get("outcome") or sample.labels.get("model", ""))] = sample.value
+    return found
+
+
+def test_metrics_jobs_and_status_page(tmp_path: Path) -> None:
+    with Anvil(block_time=1) as chain:
+        deployed = deploy_contracts(chain.w3, Account.from_key(ANVIL_KEYS[0]), MARKET_PARAMS)
+        deployed.save(tmp_path)
+        requester = AssayClient(chain.w3, ANVIL_KEYS[1], deployment=deployed)
+        worker = WorkerProcess(
+            rpc_url=chain.url,
+            key=ANVIL_KEYS[2],
+            deployments=tmp_path,
+            models=[ECHO.name],
+            results_dir=tmp_path / "results",
+            port=free_port(),
+            log_path=tmp_path / "worker.log",
+        )
+        try:
+            worker.wait_ready()
+            jobs = [requester.post_job(ECHO, f"page {n}", reward=REWARD) for n in range(3)]
+            for job in jobs:
+                job.wait(timeout=60)
+            metrics = httpx.get(f"{worker.url}/metrics").text
+            recent = httpx.get(f"{worker.url}/jobs").json()
+            page = httpx.get(f"{worker.url}/")
+            if shutil.which("chromium"):
+                render(worker.url, tmp_path)
+            elif os.environ.get("CI"):
+                pytest.fail("CI must have Debian's chromium (scripts/test.sh installs it)")
+        finally:
+            assert worker.stop() == 0
+
+    found = samples(metrics)
+    fee = REWARD * MARKET_PARAMS.fee_bps // 10_000
+    assert found[("assay_worker_jobs_total", "finalized")] == 3
+    assert found[("assay_worker_jobs_total", "submitted")] == 3
+    assert found[("assay_worker_jobs_total", "failed")] == 0
+    assert found[("assay_worker_earned_wei_total", "")] == 3 * (REWARD - fee)
+    assert found[("assay_worker_gas_spent_wei_total", "")] > 0
+    assert ("assay_worker_model_load_seconds", ECHO.name) in found
+    assert found[("assay_worker_awaiting_finalization", "")] == 0
+
+    assert {entry["job_id"]: entry["state"] for entry in recent} == {job.id: "finalized" for job in jobs}
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert Account.from_key(ANVIL_KEYS[2]).address in page.text and "0.029250 ETH" in page.text
+
+
+def render(url: str, tmp_path: Path) -> None:
+    """Dump the page's DOM and screenshot it with headless Chromium."""
+    profile = ["--user-data-dir=" + str(tmp_path / "chromium")]
+    dom = subprocess.run(
+        ["chromium", *CHROMIUM_FLAGS, *profile, "--dump-dom", url], capture_output=True, text=True, timeout=60
+    )
+    assert dom.returncode == 0, dom.stderr
+    assert "Recent jobs" in dom.stdout and "finalized" in dom.stdout
+    shot = subprocess.run(
+        ["chromium", *CHROMIUM_FLAGS, *profile, "--window-size=1100,760", f"--screenshot={SCREENSHOT}", url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert shot.returncode == 0, shot.stderr
+    assert SCREENSHOT.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,0 +1,65 @@
+"""Prometheus metrics for a worker, read from its live counters at scrape time (one source of truth)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from .daemon import Worker
+
+
+class WorkerCollector(Collector):
+    """Jobs by outcome, earnings, gas, RPC errors, model load times, scan progress; labelled by
+    chain and worker address."""
+
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+
+    def collect(self) -> Iterator[Metric]:
+        worker, counters = self.worker, self.worker.counters
+        labels = ["chain_id", "address"]
+        values = [str(worker.client.deployment.chain_id), worker.client.address]
+
+        jobs = CounterMetricFamily("assay_worker_jobs", "Jobs by what happened to them", labels=[*labels, "outcome"])
+        for outcome, count in (
+            ("submitted", counters.completed),
+            ("finalized", counters.finalized),
+            ("refused", counters.refused),
+            ("failed", counters.failed),
+            ("resumed", counters.resumed),
+        ):
+            jobs.add_metric([*values, outcome], count)
+        yield jobs
+        yield _counter("assay_worker_earned_wei", "Payouts credited to the worker", labels, values, counters.earned_wei)
+        yield _counter("assay_worker_gas_spent_wei", "Wei spent on gas", labels, values, counters.gas_spent_wei)
+        yield _counter("assay_worker_rpc_errors", "RPC calls that failed", labels, values, counters.rpc_errors)
+        awaiting = GaugeMetricFamily("assay_worker_awaiting_finalization", "Submitted jobs not yet paid", labels=labels)
+        awaiting.add_metric(values, len(worker.to_finalize))
+        yield awaiting
+        block = GaugeMetricFamily("assay_worker_last_scanned_block", "Last block whose logs were read", labels=labels)
+        block.add_metric(values, worker.cursor - 1)
+        yield block
+        load = GaugeMetricFamily(
+            "assay_worker_model_load_seconds", "Time to load each model", labels=[*labels, "model"]
+        )
+        for model, seconds in counters.model_load_seconds.items():
+            load.add_metric([*values, model], seconds)
+        yield load
+
+
+def _counter(name: str, documentation: str, labels: list[str], values: list[str], value: float) -> Metric:
+    family = CounterMetricFamily(name, documentation, labels=labels)
+    family.add_metric(values, value)
+    return family
+
+
+def metrics_text(worker: Worker) -> bytes:
+    """The Prometheus text exposition of `worker`'s metrics."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(WorkerCollector(worker))
+    return generate_latest(registry)
