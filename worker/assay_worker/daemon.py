@@ -25,6 +25,7 @@ from assay import (
     gas_cost,
 )
 from assay._logs import iter_logs
+from tenacity import before_sleep_log, retry, retry_if_exception_type, stop_after_delay, wait_exponential_jitter
 from web3.logs import DISCARD
 from web3.types import EventData, TxReceipt
 
@@ -35,6 +36,9 @@ from .results import ResultStore
 from .runtimes import Runtime, create_runtime
 
 log = logging.getLogger("assay.worker")
+
+STARTUP_RETRY_SECONDS = 120
+"""How long start-up keeps retrying an unreachable RPC before giving up with an error."""
 
 REORG_MARGIN = 12
 """Blocks re-scanned below the saved cursor on start: logs of reorganised blocks are seen again."""
@@ -94,6 +98,13 @@ class Worker:
         start = client.deployment.start_block
         self.cursor = start if saved is None else max(start, saved - REORG_MARGIN)
         self.stopping = threading.Event()
+        # jobs to re-examine next round: what the journal left unfinished, and any job whose
+        # step hit a transport error; each is carried on from the state the chain reports
+        unfinished = self.journal.unfinished()
+        for entry in unfinished:
+            log.info("job %d: resuming from journal state %r", entry.job_id, entry.state)
+        self.retry = {entry.job_id for entry in unfinished}
+        self.counters.resumed = len(unfinished)
         self.api = ApiServer(create_app(self.store, self.health, self), settings.host, settings.port)
         self.base_url = settings.public_url or f"http://{settings.host}:{self.api.port}"
 
@@ -132,7 +143,6 @@ class Worker:
         self.api.start()
         log.info("worker %s ready; results served at %s", self.client.address, self.base_url)
         try:
-            self._resume()
             while not self.stopping.is_set():
                 self._poll_once()
                 self.stopping.wait(self.settings.poll_interval)
@@ -144,40 +154,56 @@ class Worker:
     def stop(self) -> None:
         self.stopping.set()
 
+    @retry(
+        retry=retry_if_exception_type(OSError),
+        stop=stop_after_delay(STARTUP_RETRY_SECONDS),
+        wait=wait_exponential_jitter(initial=0.5, max=5),
+        before_sleep=before_sleep_log(log, logging.WARNING),
+        reraise=True,
+    )
     def _ensure_stake(self) -> None:
         free = self.client.stake_of().free
         if free < self.settings.stake:
             receipt = self._record(self.client.stake(self.settings.stake - free))
             log.info("staked %d wei (gas %d)", self.settings.stake - free, receipt["gasUsed"])
 
-    def _resume(self) -> None:
-        """Carry every job the journal left unfinished to its next step, as the chain now says."""
-        for entry in self.journal.unfinished():
-            log.info("job %d: resuming from journal state %r", entry.job_id, entry.state)
-            self.counters.resumed += 1
-            events = self.client.market.events.JobPosted.get_logs(
-                from_block=self.client.deployment.start_block, argument_filters={"jobId": entry.job_id}
-            )
-            if events:
-                self._advance(events[0])
-            else:
-                self.journal.record(entry.job_id, "lost", "no JobPosted event on this chain")
-
     def _poll_once(self) -> None:
+        """One round: retry jobs left over, scan new logs, finalize what is due. Every step is
+        decided from the chain's state, so a step repeated after a transport error is safe; an
+        error on one job leaves it for the next round without holding up the others."""
         try:
+            for job_id in sorted(self.retry):
+                events = self.client.market.events.JobPosted.get_logs(
+                    from_block=self.client.deployment.start_block, argument_filters={"jobId": job_id}
+                )
+                self.retry.discard(job_id)
+                if events:
+                    self._advance_safely(events[0])
+                else:
+                    self.journal.record(job_id, "lost", "no JobPosted event on this chain")
             head = self.client.w3.eth.block_number
             for event in iter_logs(self.client.market.events.JobPosted, self.cursor, head):
                 if self.stopping.is_set():
                     return  # the cursor stays put; jobs already handled are no longer open
-                self._advance(event)
+                self._advance_safely(event)
             self.cursor = max(self.cursor, head + 1)
             self.journal.cursor = self.cursor
             self._finalize_due()
         except AssayError as exc:
             log.warning("poll failed: %s", exc)
-        except OSError as exc:  # transport errors: keep running, retry next poll
-            self.counters.rpc_errors += 1
-            log.warning("RPC error, retrying: %s", exc)
+        except OSError as exc:  # the scan itself failed: the whole round is repeated
+            self._rpc_error(exc)
+
+    def _advance_safely(self, event: EventData) -> None:
+        try:
+            self._advance(event)
+        except OSError as exc:
+            self.retry.add(int(event["args"]["jobId"]))
+            self._rpc_error(exc)
+
+    def _rpc_error(self, exc: OSError) -> None:
+        self.counters.rpc_errors += 1
+        log.warning("RPC error, retrying next round: %s", exc)
 
     def _advance(self, event: EventData) -> None:
         """Take the job one or more steps forward from the state the chain reports."""
@@ -239,6 +265,8 @@ class Worker:
             uri = f"{self.base_url}/results/0x{digest.hex()}"
             self.journal.record(job_id, "submitting", uri, result_hash=digest)
             receipt = self._record(self.client.submit_result(job_id, digest, uri))
+        except OSError:
+            raise  # a transport error is no verdict on the job: the poll round is repeated
         except Exception as exc:  # one failed job must never stop the worker; it expires and is refunded
             self.counters.failed += 1
             self.journal.record(job_id, "failed", repr(exc))
@@ -270,17 +298,23 @@ class Worker:
             self.journal.record(job_id, "finalizing")
             try:
                 receipt = self._record(self.client.finalize(job_id))
+                self._failpoint("finalize")
+                (paid,) = self.client.market.events.JobFinalized().process_receipt(receipt, errors=DISCARD)
+                log.info("job %d: finalized (gas %d)", job_id, receipt["gasUsed"])
             except ContractRevert as exc:
                 if exc.name == "MarketChallengeWindowOpen":
                     continue
-                # someone else finalized it first (anyone may): the payout is ours all the same
-                log.info("job %d: already finalized: %s", job_id, exc)
-            else:
-                self._failpoint("finalize")
-                self.counters.finalized += 1
-                (paid,) = self.client.market.events.JobFinalized().process_receipt(receipt, errors=DISCARD)
-                self.counters.earned_wei += int(paid["args"]["workerPay"])
-                log.info("job %d: finalized (gas %d)", job_id, receipt["gasUsed"])
+                # finalized already: by anyone (anyone may), or by our own transaction whose answer
+                # was lost; the payout is ours all the same
+                (paid,) = self.client.market.events.JobFinalized.get_logs(
+                    from_block=self.client.deployment.start_block, argument_filters={"jobId": job_id}
+                )
+                log.info("job %d: already finalized (%s)", job_id, exc.name)
+            except OSError as exc:
+                self._rpc_error(exc)
+                continue
+            self.counters.finalized += 1
+            self.counters.earned_wei += int(paid["args"]["workerPay"])
             self.journal.record(job_id, "finalized")
             del self.to_finalize[job_id]
 
