@@ -42,6 +42,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--public-url", help="base URL requesters use to fetch results")
     parser.add_argument("--stake", help="ETH of free stake to keep")
     parser.add_argument("--poll-interval", type=float, help="seconds between chain polls")
+    parser.add_argument("--confirmations", type=int, help="blocks a job must be buried under before it is acted on")
     parser.add_argument("--allow-private-uris", action=argparse.BooleanOptionalAction, default=None)
     return parser.parse_args(argv)
 
@@ -58,6 +59,7 @@ def load_config(args: argparse.Namespace) -> WorkerConfig:
             "journal",
             "stake",
             "poll_interval",
+            "confirmations",
             "allow_private_uris",
         )
     }
@@ -92,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
             public_url=config.api.public_url,
             stake=Web3.to_wei(config.stake, "ether"),
             poll_interval=config.poll_interval,
+            confirmations=config.confirmations,
             failpoint=failpoint,
         )
         worker = Worker(client, settings)

@@ -26,6 +26,7 @@ from assay import (
 )
 from assay._logs import iter_logs
 from tenacity import before_sleep_log, retry, retry_if_exception_type, stop_after_delay, wait_exponential_jitter
+from web3.exceptions import BlockNotFound
 from web3.logs import DISCARD
 from web3.types import EventData, TxReceipt
 
@@ -60,6 +61,7 @@ class WorkerSettings:
     public_url: str | None = None
     stake: int = 10**17
     poll_interval: float = 0.5
+    confirmations: int = 0
     failpoint: str | None = None
 
 
@@ -73,6 +75,7 @@ class Counters:
     gas_spent_wei: int = 0
     earned_wei: int = 0
     rpc_errors: int = 0
+    reorgs: int = 0
     model_load_seconds: dict[str, float] = field(default_factory=dict)
     started: float = field(default_factory=time.time)
 
@@ -104,6 +107,7 @@ class Worker:
         for entry in unfinished:
             log.info("job %d: resuming from journal state %r", entry.job_id, entry.state)
         self.retry = {entry.job_id for entry in unfinished}
+        self.block_hashes: dict[int, bytes] = {}  # recently scanned blocks, to notice reorgs
         self.counters.resumed = len(unfinished)
         self.api = ApiServer(create_app(self.store, self.health, self), settings.host, settings.port)
         self.base_url = settings.public_url or f"http://{settings.host}:{self.api.port}"
@@ -122,6 +126,7 @@ class Worker:
             "jobs_resumed": self.counters.resumed,
             "awaiting_finalization": len(self.to_finalize),
             "earned_wei": self.counters.earned_wei,
+            "reorgs": self.counters.reorgs,
             "gas_spent_wei": self.counters.gas_spent_wei,
         }
 
@@ -180,19 +185,49 @@ class Worker:
                 if events:
                     self._advance_safely(events[0])
                 else:
+                    log.warning("job %d: no longer on chain (reorganised away); dropped", job_id)
                     self.journal.record(job_id, "lost", "no JobPosted event on this chain")
-            head = self.client.w3.eth.block_number
+            self._detect_reorg()
+            head = self.client.w3.eth.block_number - self.settings.confirmations
             for event in iter_logs(self.client.market.events.JobPosted, self.cursor, head):
                 if self.stopping.is_set():
                     return  # the cursor stays put; jobs already handled are no longer open
                 self._advance_safely(event)
-            self.cursor = max(self.cursor, head + 1)
-            self.journal.cursor = self.cursor
+            if head >= self.cursor:
+                self.cursor = head + 1
+                self.journal.cursor = self.cursor
+                self._remember_block(head)
             self._finalize_due()
         except AssayError as exc:
             log.warning("poll failed: %s", exc)
         except OSError as exc:  # the scan itself failed: the whole round is repeated
             self._rpc_error(exc)
+
+    def _remember_block(self, number: int) -> None:
+        self.block_hashes[number] = self.client.w3.eth.get_block(number)["hash"]
+        for old in [n for n in self.block_hashes if n <= number - REORG_MARGIN]:
+            del self.block_hashes[old]
+
+    def _detect_reorg(self) -> None:
+        """Compare the hashes of recently scanned blocks with the chain's; on a difference, scan
+        again from the first replaced block and re-examine every unfinished job."""
+        fork = None
+        for number in sorted(self.block_hashes, reverse=True):
+            try:
+                current = self.client.w3.eth.get_block(number)["hash"]
+            except BlockNotFound:  # the chain is now shorter than what we saw
+                current = None
+            if current == self.block_hashes[number]:
+                break
+            fork = number
+        if fork is None:
+            return
+        log.warning("reorg: blocks from %d on were replaced; scanning them again", fork)
+        self.counters.reorgs += 1
+        self.cursor = min(self.cursor, fork)
+        self.block_hashes = {n: h for n, h in self.block_hashes.items() if n < fork}
+        self.to_finalize.clear()  # re-derived from the chain through the retried jobs
+        self.retry |= {entry.job_id for entry in self.journal.unfinished()}
 
     def _advance_safely(self, event: EventData) -> None:
         try:
@@ -247,16 +282,23 @@ class Worker:
         self.journal.record(job_id, "claiming")
         try:
             receipt = self._record(self.client.claim(job_id))
-        except ContractRevert as exc:  # lost a race or cannot afford the collateral: nothing was sent
+        except (ContractRevert, TransactionFailed) as exc:
+            # lost a race, cannot afford the collateral, or our own earlier claim (whose answer
+            # was lost) landed first: the chain says which
+            if self._holds(job_id, JobPhase.CLAIMED):
+                self.journal.record(job_id, "claimed", "found claimed by us on chain")
+                return True
             self.journal.record(job_id, "lost", str(exc))
             return self._refuse(job_id, str(exc))
-        except TransactionFailed as exc:  # another worker's claim landed first in the same block
-            self.journal.record(job_id, "lost", str(exc))
-            return self._refuse(job_id, f"claim lost the race: {exc}")
         self._failpoint("claim")
         self.journal.record(job_id, "claimed", receipt["transactionHash"].hex())
         log.info("job %d: claimed (gas %d)", job_id, receipt["gasUsed"])
         return True
+
+    def _holds(self, job_id: int, *phases: JobPhase) -> bool:
+        """Whether the chain shows `job_id` as ours and in one of `phases`."""
+        info = self.client.job(job_id).info()
+        return info.worker == self.client.address and info.phase in phases
 
     def _submit(self, job_id: int, runtime: Runtime, args: Any) -> None:
         try:
@@ -266,7 +308,15 @@ class Worker:
             self.journal.record(job_id, "submitting", uri, result_hash=digest)
             receipt = self._record(self.client.submit_result(job_id, digest, uri))
         except OSError:
-            raise  # a transport error is no verdict on the job: the poll round is repeated
+            raise  # a transport error is no verdict on the job: it is retried next round
+        except AssayError as exc:
+            if not self._holds(job_id, JobPhase.SUBMITTED, JobPhase.FINALIZABLE):
+                self.counters.failed += 1
+                self.journal.record(job_id, "failed", repr(exc))
+                log.error("job %d: submitting failed: %s", job_id, exc)
+                return
+            # our own earlier submission (whose answer was lost) landed first
+            receipt = None
         except Exception as exc:  # one failed job must never stop the worker; it expires and is refunded
             self.counters.failed += 1
             self.journal.record(job_id, "failed", repr(exc))
@@ -274,10 +324,11 @@ class Worker:
             return
         self._failpoint("submit")
         challenge_end = self.client.job(job_id).info().challenge_end
-        self.journal.record(job_id, "submitted", receipt["transactionHash"].hex(), challenge_end=challenge_end)
+        how = receipt["transactionHash"].hex() if receipt else "found submitted by us on chain"
+        self.journal.record(job_id, "submitted", how, challenge_end=challenge_end)
         self.counters.completed += 1
         self.to_finalize[job_id] = challenge_end
-        log.info("job %d: submitted 0x%s (gas %d)", job_id, digest.hex()[:16], receipt["gasUsed"])
+        log.info("job %d: submitted 0x%s (%s)", job_id, digest.hex()[:16], how)
 
     def _input_of(self, args: Any) -> bytes:
         inline = bytes(args["input"])
@@ -291,7 +342,8 @@ class Worker:
         return False
 
     def _finalize_due(self) -> None:
-        now = max(time.time(), self.client.w3.eth.get_block("latest")["timestamp"])
+        # the chain's clock, not ours: a finalize estimated against an earlier block would revert
+        now = self.client.w3.eth.get_block("latest")["timestamp"]
         for job_id, challenge_end in sorted(self.to_finalize.items()):
             if challenge_end > now:
                 continue
@@ -305,18 +357,24 @@ class Worker:
                 if exc.name == "MarketChallengeWindowOpen":
                     continue
                 # finalized already: by anyone (anyone may), or by our own transaction whose answer
-                # was lost; the payout is ours all the same
-                (paid,) = self.client.market.events.JobFinalized.get_logs(
+                # was lost; the payout is ours all the same. No such event: a reorg removed the job.
+                found = self.client.market.events.JobFinalized.get_logs(
                     from_block=self.client.deployment.start_block, argument_filters={"jobId": job_id}
                 )
+                del self.to_finalize[job_id]
+                if not found:
+                    self.journal.record(job_id, "lost", f"cannot finalize: {exc}")
+                    continue
+                paid = found[0]
                 log.info("job %d: already finalized (%s)", job_id, exc.name)
             except OSError as exc:
                 self._rpc_error(exc)
                 continue
+            else:
+                del self.to_finalize[job_id]
             self.counters.finalized += 1
             self.counters.earned_wei += int(paid["args"]["workerPay"])
             self.journal.record(job_id, "finalized")
-            del self.to_finalize[job_id]
 
     def _record(self, receipt: TxReceipt) -> TxReceipt:
         self.counters.gas_spent_wei += gas_cost(receipt)
