@@ -183,7 +183,7 @@ class Worker:
                 )
                 self.retry.discard(job_id)
                 if events:
-                    self._advance_safely(events[0])
+                    self._advance_safely(events[-1])  # the latest posting under this id
                 else:
                     log.warning("job %d: no longer on chain (reorganised away); dropped", job_id)
                     self.journal.record(job_id, "lost", "no JobPosted event on this chain")
