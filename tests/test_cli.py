@@ -144,7 +144,7 @@ def test_keystore_account_and_secrets_stay_out_of_output(devnet: tuple[Path, str
         (["--dev-account", "1", "job", "post", ECHO.name, "x", "--reward", "-1"], "cannot be negative"),
         (["--dev-account", "1", "job", "post", ECHO.name, "--reward", "1"], "exactly one of INPUT"),
         (["--dev-account", "1", "job", "post", "gpt-17", "x", "--reward", "1"], "Invalid value"),
-        (["--dev-account", "99", "balance"], "--dev-account must be"),
+        (["--dev-account", "99", "balance"], "numbered 0..9, not 99"),
     ],
 )
 def test_usage_errors_are_one_clear_line(devnet: tuple[Path, str], args: list[str], message: str) -> None:

@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import assay
-from assay import ECHO, MINILM_L6_V2, errors, load_artifact
+import pytest
+from assay import ECHO, MINILM_L6_V2, ConfigError, errors, load_artifact
 from eth_utils.crypto import keccak
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,3 +79,13 @@ def test_worker_rejects_unknown_model() -> None:
     result = run_python("-m", "assay_worker", "--model", "gpt-17", env=env)
     assert result.returncode == 2
     assert "invalid choice: 'gpt-17'" in result.stderr
+
+
+def test_development_keys_exist_only_for_the_local_chain() -> None:
+    from assay.devnet import ANVIL_KEYS, dev_key
+
+    assert dev_key(1, 31337) == ANVIL_KEYS[1]
+    with pytest.raises(ConfigError, match="local chain 31337 only, not chain 1"):
+        dev_key(1, 1)
+    with pytest.raises(ConfigError, match="not 10"):
+        dev_key(10, 31337)

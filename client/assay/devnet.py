@@ -37,6 +37,8 @@ def dev_key(index: int, chain_id: int) -> str:
     """Anvil development key `index`, only for the local chain id."""
     if chain_id != LOCAL_CHAIN_ID:
         raise ConfigError(f"development keys are for local chain {LOCAL_CHAIN_ID} only, not chain {chain_id}")
+    if not 0 <= index < len(ANVIL_KEYS):
+        raise ConfigError(f"development accounts are numbered 0..{len(ANVIL_KEYS) - 1}, not {index}")
     return ANVIL_KEYS[index]
 
 

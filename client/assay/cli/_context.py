@@ -16,10 +16,9 @@ from rich.console import Console
 from web3 import Web3
 
 from .._client import AssayClient
-from .._deployments import LOCAL_CHAIN_ID
 from .._errors import ConfigError
 from .._keys import decrypt_keystore
-from ..devnet import ANVIL_KEYS
+from ..devnet import dev_key
 
 KEY_ENV = "ASSAY_PRIVATE_KEY"
 KEYSTORE_ENV = "ASSAY_KEYSTORE"
@@ -44,11 +43,10 @@ class Settings:
 
     def account(self, w3: Web3) -> LocalAccount:
         if self.dev_account is not None:
-            if w3.eth.chain_id != LOCAL_CHAIN_ID:
-                raise click.UsageError(f"--dev-account is only for the local chain {LOCAL_CHAIN_ID}")
-            if not 0 <= self.dev_account < len(ANVIL_KEYS):
-                raise click.UsageError(f"--dev-account must be 0..{len(ANVIL_KEYS) - 1}")
-            return from_key(ANVIL_KEYS[self.dev_account])
+            try:
+                return from_key(dev_key(self.dev_account, w3.eth.chain_id))
+            except ConfigError as exc:
+                raise click.UsageError(f"--dev-account: {exc}") from None
         if self.keystore:
             return load_keystore(Path(self.keystore))
         key = os.environ.get(KEY_ENV)
