@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
-from assay import AssayClient, Deployment
+from assay import ECHO, AssayClient, Deployment
 from assay._deploy import MarketParams, deploy_contracts
-from assay.devnet import ANVIL_KEYS, Anvil
+from assay.devnet import ANVIL_KEYS, Anvil, free_port
+from assay_worker.launcher import WorkerProcess
 from eth_account import Account
 from web3 import Web3
 
@@ -70,3 +73,34 @@ def treasury() -> str:
 def deployments_dir(deployment: Deployment, tmp_path: Path) -> Path:
     deployment.save(tmp_path)
     return tmp_path
+
+
+@contextmanager
+def local_market(folder: Path, params: MarketParams = MARKET_PARAMS) -> Iterator[tuple[Anvil, Deployment]]:
+    """A fresh anvil making a block a second (as a real chain does, so challenge windows end by
+    themselves), with the contracts deployed and `<folder>/31337.json` written."""
+    with Anvil(block_time=1) as chain:
+        deployed = deploy_contracts(chain.w3, Account.from_key(ANVIL_KEYS[0]), params)
+        deployed.save(folder)
+        yield chain, deployed
+
+
+def worker_process(
+    chain: Anvil,
+    folder: Path,
+    key_index: int = 2,
+    models: tuple[str, ...] = (ECHO.name,),
+    rpc_url: str | None = None,
+    **kwargs: Any,
+) -> WorkerProcess:
+    """A worker subprocess for `chain` (through `rpc_url` if given), its files under `folder`."""
+    return WorkerProcess(
+        rpc_url=rpc_url or chain.url,
+        key=ANVIL_KEYS[key_index],
+        deployments=folder,
+        models=list(models),
+        results_dir=folder / f"worker{key_index}" / "results",
+        port=free_port(),
+        log_path=folder / f"worker{key_index}.log",
+        **kwargs,
+    )

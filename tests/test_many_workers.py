@@ -7,12 +7,10 @@ from collections import Counter
 from pathlib import Path
 
 from assay import ECHO, AssayClient, JobPhase
-from assay._deploy import deploy_contracts
-from assay.devnet import ANVIL_KEYS, Anvil, free_port
-from assay_worker.launcher import WorkerProcess
+from assay.devnet import ANVIL_KEYS
 from eth_account import Account
 
-from .conftest import MARKET_PARAMS
+from .conftest import MARKET_PARAMS, local_market, worker_process
 
 JOBS = 50
 REWARD = 10**15
@@ -20,22 +18,9 @@ FEE = REWARD * MARKET_PARAMS.fee_bps // 10_000
 
 
 def test_four_workers_fifty_jobs(tmp_path: Path) -> None:
-    with Anvil(block_time=1) as chain:
-        deployed = deploy_contracts(chain.w3, Account.from_key(ANVIL_KEYS[0]), MARKET_PARAMS)
-        deployed.save(tmp_path)
+    with local_market(tmp_path) as (chain, deployed):
         requester = AssayClient(chain.w3, ANVIL_KEYS[1], deployment=deployed)
-        workers = [
-            WorkerProcess(
-                rpc_url=chain.url,
-                key=ANVIL_KEYS[index],
-                deployments=tmp_path,
-                models=[ECHO.name],
-                results_dir=tmp_path / f"worker{index}" / "results",
-                port=free_port(),
-                log_path=tmp_path / f"worker{index}.log",
-            )
-            for index in (2, 3, 4, 6)
-        ]
+        workers = [worker_process(chain, tmp_path, index) for index in (2, 3, 4, 6)]
         try:
             for worker in workers:
                 worker.wait_ready()

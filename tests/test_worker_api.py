@@ -11,13 +11,11 @@ from pathlib import Path
 import httpx
 import pytest
 from assay import ECHO, AssayClient
-from assay._deploy import deploy_contracts
-from assay.devnet import ANVIL_KEYS, Anvil, free_port
-from assay_worker.launcher import WorkerProcess
+from assay.devnet import ANVIL_KEYS
 from eth_account import Account
 from prometheus_client.parser import text_string_to_metric_families
 
-from .conftest import MARKET_PARAMS
+from .conftest import MARKET_PARAMS, local_market, worker_process
 
 REWARD = 10**16
 SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "worker-status.png"
@@ -44,19 +42,9 @@ def samples(text: str) -> dict[tuple[str, str], float]:
 
 
 def test_metrics_jobs_and_status_page(tmp_path: Path) -> None:
-    with Anvil(block_time=1) as chain:
-        deployed = deploy_contracts(chain.w3, Account.from_key(ANVIL_KEYS[0]), MARKET_PARAMS)
-        deployed.save(tmp_path)
+    with local_market(tmp_path) as (chain, deployed):
         requester = AssayClient(chain.w3, ANVIL_KEYS[1], deployment=deployed)
-        worker = WorkerProcess(
-            rpc_url=chain.url,
-            key=ANVIL_KEYS[2],
-            deployments=tmp_path,
-            models=[ECHO.name],
-            results_dir=tmp_path / "results",
-            port=free_port(),
-            log_path=tmp_path / "worker.log",
-        )
+        worker = worker_process(chain, tmp_path)
         try:
             worker.wait_ready()
             jobs = [requester.post_job(ECHO, f"page {n}", reward=REWARD) for n in range(3)]

@@ -6,12 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from assay import ECHO, AssayClient, JobPhase
-from assay._deploy import deploy_contracts
-from assay.devnet import ANVIL_KEYS, Anvil, free_port
-from assay_worker.launcher import WorkerProcess
+from assay.devnet import ANVIL_KEYS
 from eth_account import Account
 
-from .conftest import MARKET_PARAMS
+from .conftest import MARKET_PARAMS, local_market, worker_process
 from .flaky_rpc import FlakyRpc
 
 JOBS = 8
@@ -19,26 +17,16 @@ REWARD = 10**15
 
 
 def test_worker_survives_a_flaky_rpc(tmp_path: Path) -> None:
-    with Anvil(block_time=1) as chain, FlakyRpc(chain.url, fail=0.08, delay=0.08, drop=0.04) as proxy:
-        deployed = deploy_contracts(chain.w3, Account.from_key(ANVIL_KEYS[0]), MARKET_PARAMS)
-        deployed.save(tmp_path)
+    with local_market(tmp_path) as (chain, deployed), FlakyRpc(chain.url, fail=0.08, delay=0.08, drop=0.04) as proxy:
         requester = AssayClient(chain.w3, ANVIL_KEYS[1], deployment=deployed)  # talks to anvil directly
-        worker = WorkerProcess(
-            rpc_url=proxy.url,
-            key=ANVIL_KEYS[2],
-            deployments=tmp_path,
-            models=[ECHO.name],
-            results_dir=tmp_path / "results",
-            port=free_port(),
-            log_path=tmp_path / "worker.log",
-        )
+        worker = worker_process(chain, tmp_path, rpc_url=proxy.url)
         try:
             worker.wait_ready(timeout=120)
             jobs = [requester.post_job(ECHO, f"flaky {n}", reward=REWARD) for n in range(JOBS)]
             results = [job.wait(timeout=180) for job in jobs]
         finally:
             code = worker.stop()
-        log = (tmp_path / "worker.log").read_text()
+        log = worker.log_text()
         assert code == 0, log
         assert proxy.counts["failed"] and proxy.counts["dropped"] and proxy.counts["delayed"], proxy.counts
 

@@ -80,5 +80,9 @@ class WorkerProcess:
             self._log.close()
         return self.process.returncode
 
+    def log_text(self) -> str:
+        """What the worker has logged so far ('' without a log file)."""
+        return self.log_path.read_text() if self.log_path and self.log_path.exists() else ""
+
     def _log_hint(self) -> str:
         return f"see {self.log_path}" if self.log_path else "run with a log path for details"
