@@ -108,7 +108,8 @@ contract JobMarket is IJobMarket, ReentrancyGuard {
         job.worker = msg.sender;
         job.collateral = collateral.toUint128();
         emit JobClaimed(jobId, msg.sender, collateral);
-        staking.lock(msg.sender, collateral);
+        // a deployment with no collateral floor locks nothing for small rewards (the registry rejects zero)
+        if (collateral != 0) staking.lock(msg.sender, collateral);
     }
 
     /// @inheritdoc IJobMarket
@@ -135,7 +136,7 @@ contract JobMarket is IJobMarket, ReentrancyGuard {
         _balances[worker] += workerPay;
         _balances[treasury] += fee;
         emit JobFinalized(jobId, worker, workerPay, fee);
-        staking.unlock(worker, job.collateral);
+        if (job.collateral != 0) staking.unlock(worker, job.collateral);
     }
 
     /// @inheritdoc IJobMarket
