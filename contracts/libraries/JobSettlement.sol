@@ -309,7 +309,7 @@ library JobSettlement {
             uint256 count;
             for (uint256 j; j < r; ++j) {
                 if (b.slots[jobId][j].stage == IAssayMarket.SlotStage.Revealed && b.hashes[jobId][j] == candidate) {
-                    mask |= 1 << j;
+                    mask |= uint256(1) << j;
                     ++count;
                 }
             }
