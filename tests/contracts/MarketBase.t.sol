@@ -34,7 +34,6 @@ abstract contract MarketBase is Test {
 
     function setUp() public virtual {
         uint256 nonce = vm.getNonce(address(this));
-        address registryAt = vm.computeCreateAddress(address(this), nonce + 1);
         address arbiterAt = vm.computeCreateAddress(address(this), nonce + 2);
         address marketAt = vm.computeCreateAddress(address(this), nonce + 3);
         models = new ModelRegistry();
