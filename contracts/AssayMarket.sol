@@ -8,6 +8,7 @@ import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {Multicall} from "@openzeppelin/contracts/utils/Multicall.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IAssayMarket} from "./interfaces/IAssayMarket.sol";
 import {IArbiter, IArbiterMarket} from "./interfaces/IArbiter.sol";
 import {IJobConsumer} from "./interfaces/IJobConsumer.sol";
@@ -150,7 +151,7 @@ contract AssayMarket is IAssayMarket, Ownable2Step, Pausable, ReentrancyGuard, M
         if (s.status != Status.Open) revert MarketWrongStatus(jobId, s.status, Status.Open);
         if (terms.redundancy == 1) {
             if (slot != 0) revert MarketBadSlot(jobId, slot);
-            _take(jobId, terms, 0);
+            _checkTake(jobId, terms, 0);
             s.status = Status.Accepted;
             s.digest = JobSettlement.digest(terms, Outcome(msg.sender, 0, address(0)));
         } else {
@@ -158,6 +159,7 @@ contract AssayMarket is IAssayMarket, Ownable2Step, Pausable, ReentrancyGuard, M
             ++s.filled;
         }
         _books.jobs[jobId] = s;
+        _lockTake(jobId, terms, slot);
     }
 
     /// @inheritdoc IAssayMarket
@@ -170,9 +172,10 @@ contract AssayMarket is IAssayMarket, Ownable2Step, Pausable, ReentrancyGuard, M
     ) public {
         if (terms.redundancy != 1) revert MarketBadSlot(jobId, 1);
         JobState memory s = _books.jobs[jobId];
-        if (s.status == Status.Open) {
+        bool taking = s.status == Status.Open;
+        if (taking) {
             JobSettlement.check(jobId, s, terms, JobSettlement.none());
-            _take(jobId, terms, 0);
+            _checkTake(jobId, terms, 0);
         } else if (s.status == Status.Accepted) {
             JobSettlement.check(jobId, s, terms, Outcome(msg.sender, 0, address(0)));
         } else {
@@ -187,6 +190,7 @@ contract AssayMarket is IAssayMarket, Ownable2Step, Pausable, ReentrancyGuard, M
         s.blockNumber = uint32(block.number);
         _books.jobs[jobId] = s;
         emit ResultSubmitted(jobId, msg.sender, resultHash, resultURI, result, challengeEnd);
+        if (taking) _lockTake(jobId, terms, 0);
     }
 
     /// @inheritdoc IAssayMarket
@@ -196,7 +200,8 @@ contract AssayMarket is IAssayMarket, Ownable2Step, Pausable, ReentrancyGuard, M
         if (block.timestamp > terms.resultDeadline) revert MarketTooLate(jobId, terms.resultDeadline);
         if (commitment == 0) revert MarketZeroHash();
         if (slot >= terms.redundancy) revert MarketBadSlot(jobId, slot);
-        if (_books.slots[jobId][slot].stage == SlotStage.Empty) {
+        bool taking = _books.slots[jobId][slot].stage == SlotStage.Empty;
+        if (taking) {
             _takeSlot(jobId, terms, slot);
             ++s.filled;
         }
@@ -207,6 +212,7 @@ contract AssayMarket is IAssayMarket, Ownable2Step, Pausable, ReentrancyGuard, M
         if (++s.committed == terms.redundancy) s.time = uint32(block.timestamp + terms.revealWindow);
         _books.jobs[jobId] = s;
         emit ResultCommitted(jobId, slot, msg.sender, commitment);
+        if (taking) _lockTake(jobId, terms, slot);
     }
 
     /// @inheritdoc IAssayMarket
@@ -342,7 +348,7 @@ contract AssayMarket is IAssayMarket, Ownable2Step, Pausable, ReentrancyGuard, M
     /// @inheritdoc IAssayMarket
     function collateralFor(address token, uint256 slotReward, uint256 modelFloor) public view returns (uint256) {
         uint256 rate = token == address(0) ? 1e18 : _tokens[token].collateralRate;
-        uint256 collateral = slotReward * rate / 1e18 * _books.params.collateralBps / 10_000;
+        uint256 collateral = Math.mulDiv(slotReward * _books.params.collateralBps, rate, 1e18 * 10_000);
         return collateral < modelFloor ? modelFloor : collateral;
     }
 
@@ -466,10 +472,14 @@ contract AssayMarket is IAssayMarket, Ownable2Step, Pausable, ReentrancyGuard, M
 
     // ---------------------------------------------------------------- internals: slots
 
-    function _take(uint256 jobId, JobTerms calldata terms, uint256 slot) private {
+    /// @dev checks a take; callers record it, then call `_lockTake` last (checks-effects-interactions)
+    function _checkTake(uint256 jobId, JobTerms calldata terms, uint256 slot) private view {
         _requireNotPaused();
         if (block.timestamp > terms.claimDeadline) revert MarketClaimClosed(jobId, terms.claimDeadline);
         if (!_eligible(jobId, terms, slot, msg.sender)) revert MarketNotEligible(jobId, slot, msg.sender);
+    }
+
+    function _lockTake(uint256 jobId, JobTerms calldata terms, uint256 slot) private {
         emit SlotAccepted(jobId, slot, msg.sender, terms.collateral);
         if (terms.collateral != 0) registry.lock(msg.sender, terms.collateral);
         if (terms.assignees.length != 0 && terms.assignees[slot] != msg.sender) {
@@ -480,7 +490,7 @@ contract AssayMarket is IAssayMarket, Ownable2Step, Pausable, ReentrancyGuard, M
     function _takeSlot(uint256 jobId, JobTerms calldata terms, uint256 slot) private {
         if (slot >= terms.redundancy) revert MarketBadSlot(jobId, slot);
         if (_books.slots[jobId][slot].stage != SlotStage.Empty) revert MarketSlotTaken(jobId, slot);
-        _take(jobId, terms, slot);
+        _checkTake(jobId, terms, slot);
         _books.slots[jobId][slot] = Slot(msg.sender, SlotStage.Accepted);
     }
 
