@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {MarketBase} from "./MarketBase.t.sol";
+import {IAssayMarket} from "../../contracts/interfaces/IAssayMarket.sol";
+import {SentimentOracle} from "../../contracts/examples/SentimentOracle.sol";
+import {TestToken, FeeOnTransferToken, RevertingConsumer, GasBurningConsumer} from "./doubles/Tokens.sol";
+
+/// @notice Token rewards and consumer callbacks.
+contract AssayMarketPaymentsTest is MarketBase {
+    TestToken internal token;
+
+    function setUp() public override {
+        super.setUp();
+        token = new TestToken();
+        vm.prank(owner);
+        market.configureToken(address(token), true, 1e18);
+        token.mint(requester, 100 ether);
+        vm.prank(requester);
+        token.approve(address(market), type(uint256).max);
+    }
+
+    function test_postJob_tokenRewardLifecyclePaysInToken() public {
+        IAssayMarket.JobRequest memory request = _request(modelId, 1, REWARD);
+        request.token = address(token);
+        (uint256 jobId, IAssayMarket.JobTerms memory terms) = _post(request);
+        assertEq(token.balanceOf(address(market)), REWARD);
+        IAssayMarket.Outcome memory outcome = _submit(jobId, terms, "r");
+        vm.warp(block.timestamp + terms.challengeWindow);
+        market.settle(jobId, terms, outcome, "");
+        uint256 fee = uint256(REWARD) * 250 / 10_000;
+        assertEq(market.balanceOf(address(token), outcome.worker), REWARD - fee);
+        vm.prank(outcome.worker);
+        market.withdraw(address(token));
+        assertEq(token.balanceOf(outcome.worker), REWARD - fee);
+        assertEq(token.balanceOf(address(market)), fee);
+    }
+
+    function test_postJob_rejectsFeeOnTransferToken() public {
+        FeeOnTransferToken bad = new FeeOnTransferToken();
+        vm.prank(owner);
+        market.configureToken(address(bad), true, 1e18);
+        bad.mint(requester, 10 ether);
+        IAssayMarket.JobRequest memory request = _request(modelId, 1, REWARD);
+        request.token = address(bad);
+        vm.startPrank(requester);
+        bad.approve(address(market), type(uint256).max);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAssayMarket.MarketTokenShortfall.selector, address(bad), REWARD - REWARD / 100, REWARD
+            )
+        );
+        market.postJob(request, "x", "");
+        vm.stopPrank();
+        assertEq(bad.balanceOf(requester), 10 ether);
+    }
+
+    function test_postJob_rejectsTokenNotAllowed() public {
+        TestToken other = new TestToken();
+        IAssayMarket.JobRequest memory request = _request(modelId, 1, REWARD);
+        request.token = address(other);
+        vm.expectRevert(abi.encodeWithSelector(IAssayMarket.MarketTokenNotAllowed.selector, address(other)));
+        vm.prank(requester);
+        market.postJob(request, "x", "");
+    }
+
+    function test_configureToken_delistingKeepsEscrowWithdrawable() public {
+        IAssayMarket.JobRequest memory request = _request(modelId, 1, REWARD);
+        request.token = address(token);
+        (uint256 jobId, IAssayMarket.JobTerms memory terms) = _post(request);
+        vm.prank(owner);
+        market.configureToken(address(token), false, 0);
+        vm.warp(uint256(terms.claimDeadline) + 1);
+        market.settle(jobId, terms, _none(), "");
+        vm.prank(requester);
+        market.withdraw(address(token));
+        assertEq(token.balanceOf(requester), 100 ether);
+    }
+
+    function test_callback_deliversVerifiedLabelToOracle() public {
+        SentimentOracle oracle = new SentimentOracle(market, modelId);
+        vm.recordLogs();
+        vm.prank(requester);
+        uint256 jobId = oracle.ask{value: REWARD}(
+            "what a lovely day", uint40(block.timestamp + 1 hours), uint40(block.timestamp + 2 hours)
+        );
+        IAssayMarket.JobTerms memory terms = _postedTerms();
+        assertEq(terms.consumer, address(oracle));
+        IAssayMarket.Outcome memory outcome = _submit(jobId, terms, "positive");
+        vm.warp(block.timestamp + terms.challengeWindow);
+        market.settle(jobId, terms, outcome, "positive");
+        SentimentOracle.Answer memory answer = oracle.answerOf(jobId);
+        assertTrue(answer.settled && answer.success);
+        assertEq(answer.label, "positive");
+        assertEq(answer.resultHash, keccak256("positive"));
+    }
+
+    function test_callback_refundReachesTheAsker() public {
+        SentimentOracle oracle = new SentimentOracle(market, modelId);
+        vm.recordLogs();
+        vm.prank(requester);
+        uint256 jobId =
+            oracle.ask{value: REWARD}("meh", uint40(block.timestamp + 1 hours), uint40(block.timestamp + 2 hours));
+        IAssayMarket.JobTerms memory terms = _postedTerms();
+        vm.warp(uint256(terms.claimDeadline) + 1);
+        market.settle(jobId, terms, _none(), "");
+        assertEq(oracle.refundOf(requester), REWARD);
+        uint256 before = requester.balance;
+        vm.prank(requester);
+        oracle.reclaim();
+        assertEq(requester.balance, before + REWARD);
+    }
+
+    function test_callback_revertingConsumerCannotBlockSettlement() public {
+        _settleWithConsumer(address(new RevertingConsumer()));
+    }
+
+    function test_callback_gasBurningConsumerCannotBlockSettlement() public {
+        _settleWithConsumer(address(new GasBurningConsumer()));
+    }
+
+    function test_settle_revertsWhenCallbackWouldBeStarved() public {
+        (uint256 jobId, IAssayMarket.JobTerms memory terms, IAssayMarket.Outcome memory outcome) =
+            _submittedWithConsumer(address(new GasBurningConsumer()));
+        vm.expectRevert();
+        market.settle{gas: 150_000}(jobId, terms, outcome, "");
+        assertEq(uint256(market.jobState(jobId).status), uint256(IAssayMarket.Status.Submitted));
+    }
+
+    function _submittedWithConsumer(address consumer)
+        private
+        returns (uint256 jobId, IAssayMarket.JobTerms memory terms, IAssayMarket.Outcome memory outcome)
+    {
+        IAssayMarket.JobRequest memory request = _request(modelId, 1, REWARD);
+        request.consumer = consumer;
+        request.callbackGas = 200_000;
+        (jobId, terms) = _post(request);
+        outcome = _submit(jobId, terms, "r");
+        vm.warp(block.timestamp + terms.challengeWindow);
+    }
+
+    function _settleWithConsumer(address consumer) private {
+        (uint256 jobId, IAssayMarket.JobTerms memory terms, IAssayMarket.Outcome memory outcome) =
+            _submittedWithConsumer(consumer);
+        vm.expectEmit(address(market));
+        emit IAssayMarket.CallbackFailed(jobId, consumer);
+        market.settle(jobId, terms, outcome, "");
+        assertGt(_ethOwed(outcome.worker), 0);
+        assertEq(uint256(market.phaseOf(jobId, terms)), uint256(IAssayMarket.Phase.Closed));
+    }
+}
