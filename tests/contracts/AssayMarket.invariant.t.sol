@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {Test, Vm} from "forge-std/Test.sol";
+import {MarketBase} from "./MarketBase.t.sol";
+import {AssayMarket} from "../../contracts/AssayMarket.sol";
+import {IAssayMarket} from "../../contracts/interfaces/IAssayMarket.sol";
+
+interface IHandlerHost {
+    function modelIdForHandler() external view returns (bytes32);
+    function postedTermsForHandler(Vm.Log[] memory logs) external pure returns (IAssayMarket.JobTerms memory);
+}
+
+/// @notice Drives single-slot ETH jobs through random steps, keeping the escrow of open jobs as a ghost sum.
+contract SingleSlotHandler is Test {
+    IHandlerHost internal immutable base;
+    AssayMarket internal immutable market;
+    address[] internal actors;
+
+    struct Live {
+        uint256 jobId;
+        IAssayMarket.JobTerms terms;
+        IAssayMarket.Outcome outcome;
+    }
+
+    Live[] internal live;
+    uint256 public ghostEscrow;
+    uint256 public ghostPaidOut;
+    uint256 public settledCount;
+    mapping(uint256 jobId => uint256) public settleCount;
+
+    constructor(IHandlerHost base_, AssayMarket market_, address[] memory actors_) {
+        base = base_;
+        market = market_;
+        actors = actors_;
+    }
+
+    function post(uint256 reward) external {
+        reward = bound(reward, 1, 5 ether);
+        IAssayMarket.JobRequest memory request = IAssayMarket.JobRequest({
+            modelId: base.modelIdForHandler(),
+            token: address(0),
+            reward: uint128(reward),
+            redundancy: 1,
+            claimDeadline: uint40(block.timestamp + 1 hours),
+            resultDeadline: uint40(block.timestamp + 2 hours),
+            consumer: address(0),
+            callbackGas: 0,
+            inputHash: bytes32(0),
+            allowlist: new address[](0)
+        });
+        address requester = actors[0];
+        vm.deal(requester, reward);
+        vm.recordLogs();
+        vm.prank(requester);
+        uint256 jobId = market.postJob{value: reward}(request, "in", "");
+        IAssayMarket.JobTerms memory terms = base.postedTermsForHandler(vm.getRecordedLogs());
+        live.push();
+        Live storage l = live[live.length - 1];
+        l.jobId = jobId;
+        l.terms = terms;
+        ghostEscrow += reward;
+    }
+
+    function submit(uint256 index, bytes32 resultHash) external {
+        if (live.length == 0 || resultHash == 0) return;
+        Live storage l = live[index % live.length];
+        if (l.outcome.worker != address(0) || l.terms.assignees[0] == address(0)) return;
+        if (block.timestamp > l.terms.claimDeadline) return;
+        vm.prank(l.terms.assignees[0]);
+        try market.submitResult(l.jobId, l.terms, resultHash, "", "") {
+            l.outcome = IAssayMarket.Outcome(l.terms.assignees[0], resultHash, address(0));
+        } catch {}
+    }
+
+    function settle(uint256 index) external {
+        if (live.length == 0) return;
+        uint256 i = index % live.length;
+        Live memory l = live[i];
+        try market.settle(l.jobId, l.terms, l.outcome, "") {
+            if (uint256(market.jobState(l.jobId).status) == 0) {
+                ghostEscrow -= l.terms.reward;
+                ++settleCount[l.jobId];
+                ++settledCount;
+                live[i] = live[live.length - 1];
+                live.pop();
+            }
+        } catch {}
+    }
+
+    function warp(uint256 seconds_) external {
+        vm.warp(block.timestamp + bound(seconds_, 1, 3 hours));
+        vm.roll(block.number + 1);
+    }
+
+    function withdraw(uint256 who) external {
+        address account = actors[who % actors.length];
+        uint256 owed = market.balanceOf(address(0), account);
+        if (owed == 0) return;
+        vm.prank(account);
+        market.withdraw(address(0));
+        ghostPaidOut += owed;
+    }
+
+    function liveCount() external view returns (uint256) {
+        return live.length;
+    }
+}
+
+/// @notice Solvency and conservation of the market's ETH under random single-slot job traffic.
+/// The default profile keeps CI fast; `FOUNDRY_PROFILE=deep` runs 256 x 500 = 128,000 calls per invariant.
+/// forge-config: default.invariant.runs = 16
+/// forge-config: default.invariant.depth = 100
+contract AssayMarketInvariantTest is MarketBase {
+    SingleSlotHandler internal handler;
+    address[] internal actors;
+
+    function setUp() public override {
+        super.setUp();
+        actors.push(requester);
+        actors.push(treasury);
+        for (uint256 i; i < workers.length; ++i) {
+            actors.push(workers[i]);
+        }
+        actors.push(verifier);
+        handler = new SingleSlotHandler(IHandlerHost(address(this)), market, actors);
+        targetContract(address(handler));
+    }
+
+    function modelIdForHandler() external view returns (bytes32) {
+        return modelId;
+    }
+
+    function postedTermsForHandler(Vm.Log[] memory logs) external pure returns (IAssayMarket.JobTerms memory terms) {
+        for (uint256 i = logs.length; i > 0; --i) {
+            if (logs[i - 1].topics[0] == IAssayMarket.JobPosted.selector) {
+                (terms,,) = abi.decode(logs[i - 1].data, (IAssayMarket.JobTerms, bytes, string));
+                return terms;
+            }
+        }
+        revert("no JobPosted");
+    }
+
+    function _owedSum() private view returns (uint256 sum) {
+        for (uint256 i; i < actors.length; ++i) {
+            sum += market.balanceOf(address(0), actors[i]);
+        }
+    }
+
+    /// the market holds exactly the escrow of open jobs plus every balance it owes
+    function invariant_marketSolventAndExact() public view {
+        assertEq(address(market).balance, handler.ghostEscrow() + _owedSum());
+    }
+
+    /// the registry holds exactly the stake it accounts for
+    function invariant_registryConserves() public view {
+        uint256 sum;
+        for (uint256 i; i < actors.length; ++i) {
+            sum += registry.stakeOf(actors[i]).free + registry.stakeOf(actors[i]).locked;
+        }
+        assertEq(address(registry).balance, sum);
+    }
+}
