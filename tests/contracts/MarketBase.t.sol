@@ -3,20 +3,20 @@ pragma solidity 0.8.28;
 
 import {Test, Vm} from "forge-std/Test.sol";
 import {AssayMarket} from "../../contracts/AssayMarket.sol";
+import {WorkerRegistry} from "../../contracts/WorkerRegistry.sol";
 import {ModelRegistry} from "../../contracts/ModelRegistry.sol";
 import {IAssayMarket} from "../../contracts/interfaces/IAssayMarket.sol";
 import {IArbiter} from "../../contracts/interfaces/IArbiter.sol";
 import {IModelRegistry} from "../../contracts/interfaces/IModelRegistry.sol";
 import {IWorkerRegistry} from "../../contracts/interfaces/IWorkerRegistry.sol";
 import {ArbiterDouble} from "./doubles/ArbiterDouble.sol";
-import {RegistryDouble} from "./doubles/RegistryDouble.sol";
 
 /// @notice Shared fixture for AssayMarket tests: a model registry, a worker registry, an arbiter
 /// that forwards test rulings, the market, four staked workers serving one exact-mode model.
 abstract contract MarketBase is Test {
     AssayMarket internal market;
     ModelRegistry internal models;
-    RegistryDouble internal registry;
+    WorkerRegistry internal registry;
     ArbiterDouble internal arbiter;
 
     address internal owner = makeAddr("owner");
@@ -37,7 +37,7 @@ abstract contract MarketBase is Test {
         address arbiterAt = vm.computeCreateAddress(address(this), nonce + 2);
         address marketAt = vm.computeCreateAddress(address(this), nonce + 3);
         models = new ModelRegistry();
-        registry = new RegistryDouble(marketAt, arbiterAt);
+        registry = new WorkerRegistry(marketAt, arbiterAt, models, 1 days);
         arbiter = new ArbiterDouble(marketAt);
         market = new AssayMarket(
             IWorkerRegistry(address(registry)),
