@@ -38,11 +38,12 @@ abstract contract MarketBase is Test {
         address marketAt = vm.computeCreateAddress(address(this), nonce + 3);
         models = new ModelRegistry();
         registry = new WorkerRegistry(marketAt, arbiterAt, models, 1 days);
-        arbiter = new ArbiterDouble(marketAt);
+        IArbiter arbiterDeployed = _deployArbiter(marketAt);
+        assertEq(address(arbiterDeployed), arbiterAt);
         market = new AssayMarket(
             IWorkerRegistry(address(registry)),
             IModelRegistry(address(models)),
-            IArbiter(address(arbiter)),
+            arbiterDeployed,
             treasury,
             defaultParams(),
             owner
@@ -58,6 +59,12 @@ abstract contract MarketBase is Test {
         }
         _stakeAndServe(verifier, STAKE);
         vm.deal(requester, 1_000 ether);
+    }
+
+    /// @dev deploys exactly one contract, the arbiter; suites override it to test a real arbiter
+    function _deployArbiter(address marketAt) internal virtual returns (IArbiter) {
+        arbiter = new ArbiterDouble(marketAt);
+        return arbiter;
     }
 
     function defaultParams() internal pure returns (IAssayMarket.Params memory) {

@@ -326,7 +326,7 @@ contract WorkerRegistryTest is Test {
         }
         uint256 expectedTotal;
         for (uint256 i; i < 12; ++i) {
-            if (leaveMask & (1 << i) != 0) {
+            if ((leaveMask >> i) & 1 == 1) {
                 vm.prank(members[i]);
                 registry.leaveModel(modelA);
             } else {
