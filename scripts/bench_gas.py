@@ -27,28 +27,29 @@ def main() -> None:
         requester = AssayClient(w3, ANVIL_KEYS[1], deployment=deployment)
         worker = AssayClient(w3, ANVIL_KEYS[2], deployment=deployment)
         rows: list[tuple[str, int]] = [("stake (first)", worker.stake(10**18)["gasUsed"])]
+        rows.append(("joinModel", worker.transact(worker.registry.functions.joinModel(ECHO.model_id))["gasUsed"]))
         sentence = b"Assay pays GPU owners for verified inference."  # 45 bytes, as in the demo
         uri = "http://127.0.0.1:8600/results/0x" + "ab" * 32
         for round_ in ("first job", "steady state"):
             job = requester.post_job(ECHO, sentence, reward=REWARD)
             steps = [("postJob (45-byte input)", job.receipt["gasUsed"])]  # type: ignore[index]
-            steps.append(("claim", worker.claim(job.id)["gasUsed"]))
-            steps.append(("submitResult", worker.submit_result(job.id, content_hash(b"r"), uri)["gasUsed"]))
+            submitted = worker.submit_result(job, content_hash(b"r"), uri)
+            steps.append(("submitResult (takes the slot)", submitted["gasUsed"]))
             travel(w3, 60)
-            steps.append(("finalize", worker.finalize(job.id)["gasUsed"]))
+            steps.append(("settle", worker.settle(job)["gasUsed"]))
             rows += [(f"{name} [{round_}]", gas) for name, gas in steps]
             rows.append((f"lifecycle total [{round_}]", sum(gas for _, gas in steps)))
         rows.append(("withdraw (worker)", worker.withdraw()["gasUsed"]))
         job = requester.post_job(ECHO, sentence, reward=REWARD, claim_timeout=30, result_timeout=60)
         travel(w3, 31)
-        rows.append(("refund (unclaimed)", job.refund()["gasUsed"]))
+        rows.append(("settle (untaken: refund + no-show penalty)", job.refund()["gasUsed"]))
         job = requester.post_job(ECHO, sentence, reward=REWARD, claim_timeout=30, result_timeout=60)
-        worker.claim(job.id)
+        worker.accept(job)
         travel(w3, 61)
-        rows.append(("refund (missed deadline, slash)", job.refund()["gasUsed"]))
+        rows.append(("settle (missed deadline, slash)", job.refund()["gasUsed"]))
         job = requester.post_job(ECHO, sentence, reward=REWARD)
         rows.append(("cancel", job.cancel()["gasUsed"]))
-        rows.append(("requestUnstake", worker.transact(worker.staking.functions.requestUnstake(10**17))["gasUsed"]))
+        rows.append(("requestUnstake", worker.request_unstake(10**17)["gasUsed"]))
         for name, gas in rows:
             print(f"{name:<40}{gas:>10,}")
 

@@ -3,8 +3,8 @@
     source scripts/setup.sh && python scripts/bench_sdk.py [--jobs 100]
 
 post: `client.post_job` vs building, signing, sending and waiting for `postJob` with web3.
-wait: `job.wait()` on a finalized job vs the raw reads it needs (phase, job record, the
-ResultSubmitted log, an HTTP fetch of the payload and its keccak256)."""
+wait: `job.wait()` on a settled job vs the raw reads it needs (job count, phase, the JobSettled
+and ResultSubmitted logs, an HTTP fetch of the payload and its keccak256)."""
 
 from __future__ import annotations
 
@@ -44,14 +44,16 @@ def main() -> None:
     runs = parser.parse_args().jobs
     with Anvil() as chain, TemporaryDirectory() as tmp:
         w3 = chain.w3
-        deployment = deploy_contracts(w3, Account.from_key(ANVIL_KEYS[0]), MarketParams(challenge_window=0))
+        deployment = deploy_contracts(w3, Account.from_key(ANVIL_KEYS[0]), MarketParams(challenge_window=1))
         client = AssayClient(w3, ANVIL_KEYS[1], deployment=deployment)
         account = Account.from_key(ANVIL_KEYS[1])
         market = client.market
 
         def raw_post() -> None:
             now = w3.eth.get_block("latest")["timestamp"]
-            tx = market.functions.postJob(ECHO.model_id, b"bench", now + 600, now + 1200).build_transaction(
+            zero = "0x" + "00" * 20
+            request = (ECHO.model_id, zero, 10**15, 1, now + 600, now + 1200, zero, 0, bytes(32), [])
+            tx = market.functions.postJob(request, b"bench", "").build_transaction(
                 {"from": account.address, "value": 10**15, "nonce": w3.eth.get_transaction_count(account.address)}
             )
             w3.eth.wait_for_transaction_receipt(
@@ -60,26 +62,30 @@ def main() -> None:
 
         report("post", timed(lambda: client.post_job(ECHO, b"bench", reward=10**15), runs), timed(raw_post, runs))
 
-        # one finalized job with a served result, read again and again
+        # one settled job with a served result, read again and again
         store = ResultStore(Path(tmp))
         server = ApiServer(create_app(store, dict), "127.0.0.1", 0)
         server.start()
         worker = AssayClient(w3, ANVIL_KEYS[2], deployment=deployment)
         worker.stake(10**18)
+        worker.join_model(ECHO)
         job = client.post_job(ECHO, b"bench", reward=10**15)
         payload = b'{"text":"bench"}'
         digest = store.put(payload)
         uri = f"http://127.0.0.1:{server.port}/results/0x{digest.hex()}"
-        worker.claim(job.id)
-        worker.submit_result(job.id, digest, uri)
-        worker.finalize(job.id)
+        worker.submit_result(job, digest, uri)
+        w3.provider.make_request("evm_increaseTime", [2])  # type: ignore[arg-type]
+        w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+        worker.settle(job)
+        terms = job.terms.as_tuple()
 
         def raw_wait() -> None:
-            assert market.functions.phaseOf(job.id).call() == 6
-            record = market.functions.getJob(job.id).call()
+            assert market.functions.jobCount().call() >= job.id
+            assert market.functions.phaseOf(job.id, terms).call() == 7
+            (settled,) = market.events.JobSettled.get_logs(from_block=0, argument_filters={"jobId": job.id})
             (log,) = market.events.ResultSubmitted.get_logs(from_block=0, argument_filters={"jobId": job.id})
             body = httpx.get(log["args"]["resultURI"]).content
-            assert content_hash(body) == bytes(record[9])
+            assert content_hash(body) == bytes(settled["args"]["resultHash"])
 
         report("wait", timed(lambda: job.wait(timeout=5), runs), timed(raw_wait, runs))
         server.stop()

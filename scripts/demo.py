@@ -6,6 +6,7 @@ Run through scripts/demo.sh, which sets everything up first. Leaves no process b
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import time
@@ -45,11 +46,9 @@ def job_receipts(client: AssayClient, job_id: int) -> list[tuple[str, str, TxRec
     """(step, sender role, receipt) for each transaction of the job's lifecycle, from its events."""
     market = client.market.events
     rows = []
-    for label, event in (("claim", market.JobClaimed), ("submitResult", market.ResultSubmitted)):
+    for label, event in (("submitResult", market.ResultSubmitted), ("settle", market.JobSettled)):
         (log,) = event.get_logs(from_block=0, argument_filters={"jobId": job_id})
         rows.append((label, "worker", client.w3.eth.get_transaction_receipt(log["transactionHash"])))
-    (log,) = market.JobFinalized.get_logs(from_block=0, argument_filters={"jobId": job_id})
-    rows.append(("finalize", "worker", client.w3.eth.get_transaction_receipt(log["transactionHash"])))
     return rows
 
 
@@ -62,12 +61,13 @@ def run(sentence: str) -> None:
         done(started)
         w3 = chain.w3
         deployer, treasury = Account.from_key(ANVIL_KEYS[0]), Account.from_key(ANVIL_KEYS[5]).address
-        started = step("deploying StakingRegistry and JobMarket")
+        started = step("deploying the Assay contracts and registering the built-in models")
         params = MarketParams(treasury=treasury, fee_bps=250, challenge_window=3)
         deployment = deploy_contracts(w3, deployer, params)
         path = deployment.save(WORK / "deployments")
         done(started)
-        print(f"  JobMarket        {deployment.job_market}\n  StakingRegistry  {deployment.staking}")
+        for name, address in json.loads(deployment.to_json())["contracts"].items():
+            print(f"  {name:<17} {address}")
         print(f"  fee {params.fee_bps / 100:.2f}%, challenge window {params.challenge_window} s; wrote {path}")
 
         heading("2. Worker")
@@ -84,7 +84,7 @@ def run(sentence: str) -> None:
         try:
             health = worker.wait_ready()
             done(started)
-            print(f"  worker {health['address']} staked 0.1 ETH; log: {worker.log_path}")
+            print(f"  worker {health['address']} staked 0.1 ETH and joined the model's draws; log: {worker.log_path}")
             show_job(chain, deployment, sentence, treasury)
         finally:
             started = step("stopping the worker")
@@ -107,6 +107,7 @@ def show_job(chain: Anvil, deployment: object, sentence: str, treasury: str) -> 
     job = requester.post_job(MINILM_L6_V2, sentence, reward=REWARD)
     assert job.receipt is not None
     print(f"  posted job {job.id} with {eth(REWARD)} escrowed (tx {job.receipt['transactionHash'].hex()[:18]}…)")
+    print(f"  slot drawn by stake for worker {job.terms.assignees[0]}")
 
     def progress(phase: JobPhase, elapsed: float) -> None:
         print(f"  [{elapsed:5.1f} s] {phase.name.lower()}", flush=True)
@@ -131,7 +132,7 @@ def show_job(chain: Anvil, deployment: object, sentence: str, treasury: str) -> 
     print(f"  on-chain hash      = 0x{on_chain.hex() if on_chain else '(none)'}")
     if fetched != on_chain:
         raise SystemExit("the fetched payload does not match the on-chain hash")
-    print("  match: yes, the payload is exactly what the worker committed to on chain")
+    print("  match: yes, the payload is exactly what the worker submitted on chain")
 
     heading("6. Balances moved")
     worker_earned = requester.balance(worker_address)

@@ -15,12 +15,26 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "out"
 TARGET = ROOT / "client" / "assay" / "artifacts"
-CONTRACTS = ("JobMarket", "StakingRegistry")
+CONTRACTS = (
+    "AssayMarket",
+    "JobSettlement",
+    "WorkerRegistry",
+    "ModelRegistry",
+    "TrustedArbiter",
+    "CommitteeArbiter",
+    "SentimentOracle",
+)
 
 
 def render(name: str) -> str:
     compiled = json.loads((OUT / f"{name}.sol" / f"{name}.json").read_text())
-    artifact = {"contractName": name, "abi": compiled["abi"], "bytecode": compiled["bytecode"]["object"]}
+    # library placeholders (`__$…$__`) stay in the bytecode; the deployer links them
+    artifact = {
+        "contractName": name,
+        "abi": compiled["abi"],
+        "bytecode": compiled["bytecode"]["object"],
+        "linkReferences": compiled["bytecode"].get("linkReferences", {}),
+    }
     return json.dumps(artifact, indent=1, sort_keys=True) + "\n"
 
 

@@ -20,8 +20,9 @@ MARKET_PARAMS = MarketParams(
     treasury=Account.from_key(ANVIL_KEYS[5]).address,
     fee_bps=250,
     collateral_bps=10_000,
-    min_collateral=10**15,
     challenge_window=CHALLENGE_WINDOW,
+    reveal_window=30,
+    accept_window=30,
     unstake_cooldown=3_600,
 )
 

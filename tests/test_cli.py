@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from assay import ECHO
+from assay import ECHO, AssayClient
 from assay.devnet import ANVIL_KEYS, free_port
 from assay_worker.launcher import WorkerProcess
 from eth_account import Account
@@ -52,7 +52,7 @@ def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str
 def test_devnet_up_writes_deployment_and_refuses_a_second_one(devnet: tuple[Path, str]) -> None:
     cwd, _ = devnet
     deployment = json.loads((cwd / "deployments" / "31337.json").read_text())
-    assert set(deployment["contracts"]) == {"JobMarket", "StakingRegistry"}
+    assert set(deployment["contracts"]) == {"AssayMarket", "WorkerRegistry", "ModelRegistry", "TrustedArbiter"}
     second = assay(cwd, "devnet", "up", check=False)
     assert second.returncode == 2 and "already running" in second.stderr
 
@@ -60,7 +60,8 @@ def test_devnet_up_writes_deployment_and_refuses_a_second_one(devnet: tuple[Path
 def test_deploy_writes_a_second_deployment(devnet: tuple[Path, str], tmp_path: Path) -> None:
     record = assay_json(devnet[0], "--dev-account", "0", "deploy", "--out", str(tmp_path), "--fee-bps", "100")
     saved = json.loads((tmp_path / "31337.json").read_text())
-    assert saved["contracts"] == {"JobMarket": record["job_market"], "StakingRegistry": record["staking"]}
+    assert saved["contracts"] == record["contracts"]
+    assert set(record["contracts"]) == {"AssayMarket", "WorkerRegistry", "ModelRegistry", "TrustedArbiter"}
     too_high = assay(
         devnet[0], "--dev-account", "0", "deploy", "--out", str(tmp_path / "x"), "--fee-bps", "5000", check=False
     )
@@ -92,9 +93,11 @@ def test_post_wait_status_list_with_a_real_worker(devnet: tuple[Path, str], tmp_
         result = assay_json(cwd, "job", "wait", str(posted["id"]), "--timeout", "60")
     finally:
         assert worker.stop() == 0
+        # a stopped worker would still be drawn for later tests' jobs on this devnet
+        AssayClient(rpc_url, ANVIL_KEYS[2], deployment=cwd / "deployments").leave_model(ECHO)
     assert result["verified"] is True and json.loads(result["payload"])["text"] == "from the cli"
     status = assay_json(cwd, "job", "status", str(posted["id"]))
-    assert status["phase"] == "finalized" and status["reward_wei"] == 10**16
+    assert status["phase"] == "closed" and status["success"] is True and status["reward_wei"] == 10**16
     listed = assay_json(cwd, "job", "list", "--requester", REQUESTER)
     assert posted["id"] in [job["id"] for job in listed]
     worker_balance = assay_json(cwd, "balance", Account.from_key(ANVIL_KEYS[2]).address)
@@ -107,9 +110,10 @@ def test_cancel_and_refund(devnet: tuple[Path, str]) -> None:
     cwd, _ = devnet
     job_id = assay(cwd, "--dev-account", "3", "job", "post", ECHO.name, "cancel me", "--reward", "0.01").stdout.strip()
     assay(cwd, "--dev-account", "3", "job", "cancel", job_id)
-    assert assay_json(cwd, "job", "status", job_id)["phase"] == "cancelled"
-    early = assay(cwd, "--dev-account", "3", "job", "refund", job_id, check=False)
-    assert early.returncode == 1 and "MarketWrongStatus" in early.stderr
+    status = assay_json(cwd, "job", "status", job_id)
+    assert (status["phase"], status["success"]) == ("closed", False)
+    again = assay(cwd, "--dev-account", "3", "job", "refund", job_id, check=False)
+    assert again.returncode == 1 and ("MarketWrongStatus" in again.stderr or "MarketTermsMismatch" in again.stderr)
     assert assay_json(cwd, "balance", Account.from_key(ANVIL_KEYS[3]).address)["withdrawable_wei"] == 10**16
 
 
@@ -120,7 +124,7 @@ def test_stake_unstake_and_cooldown(devnet: tuple[Path, str]) -> None:
     record = assay_json(cwd, "balance", Account.from_key(ANVIL_KEYS[4]).address)
     assert (record["stake_free_wei"], record["stake_unstaking_wei"]) == (10**18, 5 * 10**17)
     early = assay(cwd, "--dev-account", "4", "withdraw-stake", check=False)
-    assert early.returncode == 1 and "StakingCooldownActive" in early.stderr and "Traceback" not in early.stderr
+    assert early.returncode == 1 and "RegistryCooldownActive" in early.stderr and "Traceback" not in early.stderr
 
 
 def test_keystore_account_and_secrets_stay_out_of_output(devnet: tuple[Path, str], tmp_path: Path) -> None:
@@ -192,8 +196,8 @@ def test_worker_run_from_config_file_and_status(devnet: tuple[Path, str], tmp_pa
         result = assay_json(cwd, *post)
         assert result["verified"] and result["worker"] == health["address"]
         # the devnet may hold open jobs of earlier tests, which this worker serves too
-        assert assay_json(cwd, "worker", "status", "--url", url)["jobs_finalized"] >= 1
-        assert assay_json(cwd, "job", "status", str(result["id"]))["phase"] == "finalized"
+        assert assay_json(cwd, "worker", "status", "--url", url)["jobs_settled"] >= 1
+        assert assay_json(cwd, "job", "status", str(result["id"]))["phase"] == "closed"
     finally:
         process.terminate()
         assert process.wait(timeout=30) == 0

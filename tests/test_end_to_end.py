@@ -1,6 +1,7 @@
 """A real worker subprocess serves three jobs (two echo, one real MiniLM embedding, one of them
-with its input behind a URI) on its own anvil chain, refuses two bad ones without penalty; every
-result is verified and every wei is accounted for."""
+with its input behind a URI) on its own anvil chain and refuses two bad ones without taking a
+slot (so without risking collateral; as the drawn worker it pays the no-show penalty when they
+expire); every result is verified and every wei is accounted for."""
 
 from __future__ import annotations
 
@@ -91,14 +92,14 @@ def test_worker_serves_three_jobs_and_every_wei_is_accounted_for(
         ]
         results = [job.wait(timeout=120) for job in jobs]
         health = worker.health()
-        assert (health["jobs_finalized"], health["jobs_refused"], health["jobs_failed"]) == (3, 2, 0)
+        assert (health["jobs_settled"], health["jobs_refused"], health["jobs_failed"]) == (3, 2, 0)
     finally:
         exit_code = worker.stop()
         input_server.stop()
     log = (tmp_path / "worker.log").read_text()
     assert exit_code == 0, log
 
-    assert [job.status() for job in jobs] == [JobPhase.FINALIZED] * 3
+    assert [job.status() for job in jobs] == [JobPhase.CLOSED] * 3
     assert {result.worker for result in results} == {worker_address}
     assert results[0].json() == {
         "model": ECHO.name,
@@ -107,7 +108,10 @@ def test_worker_serves_three_jobs_and_every_wei_is_accounted_for(
         "text": "first",
     }
     assert results[2].json()["text"] == "third 🚀"
-    assert [job.status() for job in refused] == [JobPhase.OPEN] * 2  # refused, not claimed: no penalty
+    # refused before taking a slot: no collateral was locked
+    assert all(job.status() in (JobPhase.ASSIGNING, JobPhase.WORKING) for job in refused)
+    taken = requester.market.events.SlotAccepted.get_logs(from_block=0, argument_filters={"worker": worker_address})
+    assert sorted(e["args"]["jobId"] for e in taken) == [job.id for job in jobs]
     assert "input is not UTF-8 text" in log and "input unavailable" in log
 
     embedding = np.array(results[1].json()["embedding"])
@@ -124,19 +128,21 @@ def test_worker_serves_three_jobs_and_every_wei_is_accounted_for(
     earned = requester.balance(worker_address)
     assert earned == 3 * (REWARD - fee)
     assert requester.balance(MARKET_PARAMS.treasury) == 3 * fee
-    assert w3.eth.get_balance(deployed.job_market) == earned + 3 * fee + 2 * REWARD  # + 2 open escrows
-    assert w3.eth.get_balance(deployed.staking) == WORKER_STAKE
+    assert w3.eth.get_balance(deployed.market) == earned + 3 * fee + 2 * REWARD  # + 2 open escrows
+    assert w3.eth.get_balance(deployed.registry) == WORKER_STAKE
     stake = requester.stake_of(worker_address)
     assert (stake.free, stake.locked) == (WORKER_STAKE, 0)
     time_travel(w3, 601)  # past the refused jobs' claim deadline
     for job in refused:
         job.refund()
+    penalty = MARKET_PARAMS.no_show_penalty  # the drawn worker let each refused slot lapse
+    assert requester.stake_of(worker_address).free == WORKER_STAKE - 2 * penalty
     requester.withdraw()
     requester_gas = gas_spent_by(w3, requester.address, start_block)
-    assert w3.eth.get_balance(requester.address) == requester_before - 3 * REWARD - requester_gas
+    assert w3.eth.get_balance(requester.address) == requester_before - 3 * REWARD + 2 * penalty - requester_gas
 
     worker_client = AssayClient(w3, ANVIL_KEYS[4], deployment=deployed)
     worker_client.withdraw()
     worker_gas = gas_spent_by(w3, worker_address, start_block)
     assert w3.eth.get_balance(worker_address) == worker_before - WORKER_STAKE + earned - worker_gas
-    assert "finalized" in log and json.dumps(health)
+    assert "settled" in log and json.dumps(health)

@@ -14,11 +14,11 @@ def test_states_history_and_cursor_survive_reopening(tmp_path: Path) -> None:
     journal = Journal(path)
     journal.bind(31337, "0xmarket", "0xworker", "0xa")
     assert journal.cursor is None
-    journal.record(7, "claiming")
-    journal.record(7, "submitting", "uri", result_hash=b"\x01" * 32)
-    journal.record(7, "submitted", challenge_end=123)
-    journal.record(8, "claiming")
-    journal.record(8, "lost", "claimed by someone else")
+    journal.record(7, "working")
+    journal.record(7, "committing", "uri", result_hash=b"\x01" * 32, slot=2, salt=b"\x02" * 32)
+    journal.record(7, "committed")
+    journal.record(8, "working")
+    journal.record(8, "lost", "slot taken by someone else")
     journal.cursor = 42
     journal.close()
 
@@ -26,9 +26,10 @@ def test_states_history_and_cursor_survive_reopening(tmp_path: Path) -> None:
     reopened.bind(31337, "0xmarket", "0xworker", "0xa")
     entry = reopened.get(7)
     assert entry is not None
-    assert (entry.state, entry.result_hash, entry.challenge_end) == ("submitted", b"\x01" * 32, 123)
+    # the salt written with the intent survives: a restarted worker can still reveal
+    assert (entry.state, entry.result_hash, entry.slot, entry.salt) == ("committed", b"\x01" * 32, 2, b"\x02" * 32)
     assert [e.job_id for e in reopened.unfinished()] == [7]
-    assert reopened.history(7) == ["claiming", "submitting", "submitted"]
+    assert reopened.history(7) == ["working", "committing", "committed"]
     assert reopened.cursor == 42
     assert reopened.get(9) is None
 

@@ -11,6 +11,8 @@ from pathlib import Path
 import assay
 import pytest
 from assay import ECHO, MINILM_L6_V2, ConfigError, errors, load_artifact
+from assay._artifacts import CONTRACTS
+from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,12 +27,14 @@ def run_python(*args: str, env: dict[str, str] | None = None) -> subprocess.Comp
 def test_shipped_artifacts_match_the_contract_sources() -> None:
     check = run_python("scripts/export_artifacts.py", "--check")
     assert check.returncode == 0, check.stderr + check.stdout
-    assert {item["name"] for item in load_artifact("JobMarket").abi if item["type"] == "function"} >= {
+    assert {item["name"] for item in load_artifact("AssayMarket").abi if item["type"] == "function"} >= {
         "postJob",
-        "claim",
+        "accept",
         "submitResult",
-        "finalize",
-        "refund",
+        "commit",
+        "reveal",
+        "challenge",
+        "settle",
         "withdraw",
     }
 
@@ -49,10 +53,7 @@ def test_public_api_is_exactly_all() -> None:
 
 def test_every_contract_error_has_a_python_exception() -> None:
     abi_errors = {
-        item["name"]
-        for contract in ("JobMarket", "StakingRegistry")
-        for item in load_artifact(contract).abi
-        if item["type"] == "error"
+        item["name"] for contract in CONTRACTS for item in load_artifact(contract).abi if item["type"] == "error"
     }
     named = {name for name in errors.__all__ if issubclass(getattr(errors, name), errors.ContractRevert)}
     assert abi_errors == named - {"ContractRevert"}
@@ -63,8 +64,10 @@ def test_model_ids_are_stable_hashes_of_the_manifests() -> None:
     # the canonical form is part of the protocol: other clients must derive the same id
     canonical = b'{"name":"assay/echo-v1","runtime":"echo","verification":"exact","weights_digest":"none"}'
     assert ECHO.canonical_json() == canonical
-    assert ECHO.model_id == keccak(canonical)
-    assert ECHO.model_id.hex() == "47b88ae2919b53c86787449b011a17af06ba5e89b50bc8b573f30db540c949c8"
+    assert ECHO.manifest_hash == keccak(canonical)
+    # modelId = keccak256(abi.encode(manifestHash, mode, auditBps, minCollateral)), as ModelRegistry.idOf
+    on_chain = keccak(encode(["(bytes32,uint8,uint16,uint128)"], [(keccak(canonical), 0, 0, 10**15)]))
+    assert ECHO.model_id == on_chain
 
 
 def test_worker_refuses_to_start_without_a_key() -> None:

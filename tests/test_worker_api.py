@@ -62,15 +62,15 @@ def test_metrics_jobs_and_status_page(tmp_path: Path) -> None:
 
     found = samples(metrics)
     fee = REWARD * MARKET_PARAMS.fee_bps // 10_000
-    assert found[("assay_worker_jobs_total", "finalized")] == 3
+    assert found[("assay_worker_jobs_total", "settled")] == 3
     assert found[("assay_worker_jobs_total", "submitted")] == 3
     assert found[("assay_worker_jobs_total", "failed")] == 0
     assert found[("assay_worker_earned_wei_total", "")] == 3 * (REWARD - fee)
     assert found[("assay_worker_gas_spent_wei_total", "")] > 0
     assert ("assay_worker_model_load_seconds", ECHO.name) in found
-    assert found[("assay_worker_awaiting_finalization", "")] == 0
+    assert found[("assay_worker_active_jobs", "")] == 0
 
-    assert {entry["job_id"]: entry["state"] for entry in recent} == {job.id: "finalized" for job in jobs}
+    assert {entry["job_id"]: entry["state"] for entry in recent} == {job.id: "settled" for job in jobs}
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     assert Account.from_key(ANVIL_KEYS[2]).address in page.text and "0.029250 ETH" in page.text
 
@@ -82,7 +82,7 @@ def render(url: str, tmp_path: Path) -> None:
         ["chromium", *CHROMIUM_FLAGS, *profile, "--dump-dom", url], capture_output=True, text=True, timeout=60
     )
     assert dom.returncode == 0, dom.stderr
-    assert "Recent jobs" in dom.stdout and "finalized" in dom.stdout
+    assert "Recent jobs" in dom.stdout and "settled" in dom.stdout
     shot = subprocess.run(
         ["chromium", *CHROMIUM_FLAGS, *profile, "--window-size=1100,760", f"--screenshot={SCREENSHOT}", url],
         capture_output=True,

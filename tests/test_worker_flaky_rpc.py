@@ -1,5 +1,5 @@
 """A worker behind an RPC endpoint that fails, stalls and loses answers keeps working: every job
-is finalized exactly once and the worker is never slashed."""
+is settled exactly once and the worker is never slashed."""
 
 from __future__ import annotations
 
@@ -31,11 +31,11 @@ def test_worker_survives_a_flaky_rpc(tmp_path: Path) -> None:
         assert proxy.counts["failed"] and proxy.counts["dropped"] and proxy.counts["delayed"], proxy.counts
 
         address = Account.from_key(ANVIL_KEYS[2]).address
-        assert [job.status() for job in jobs] == [JobPhase.FINALIZED] * JOBS
+        assert [job.status() for job in jobs] == [JobPhase.CLOSED] * JOBS
         assert {result.worker for result in results} == {address}
         events = requester.market.events
-        for event in (events.JobClaimed, events.ResultSubmitted, events.JobFinalized):
+        for event in (events.SlotAccepted, events.ResultSubmitted, events.JobSettled):
             assert len(event.get_logs(from_block=0)) == JOBS  # no step twice
-        assert not requester.staking.events.CollateralSlashed.get_logs(from_block=0)
+        assert not requester.registry.events.StakeSlashed.get_logs(from_block=0)
         fee = REWARD * MARKET_PARAMS.fee_bps // 10_000
         assert requester.balance(address) == JOBS * (REWARD - fee)

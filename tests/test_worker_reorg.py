@@ -1,4 +1,4 @@
-"""A job the worker has already claimed and submitted is reorganised away (anvil_reorg); the
+"""A job the worker has already taken and submitted is reorganised away (anvil_reorg); the
 worker notices, drops it without sending anything for it, and serves the job that takes its id
 on the new chain exactly once."""
 
@@ -46,7 +46,7 @@ def test_reorganised_job_is_dropped_and_its_successor_served(tmp_path: Path) -> 
             doomed = requester.post_job(ECHO, "doomed", reward=REWARD)
             assert doomed.receipt is not None
             posted_at = doomed.receipt["blockNumber"]
-            wait_for(lambda: doomed.status() == JobPhase.SUBMITTED, worker)
+            wait_for(lambda: doomed.status() == JobPhase.CHALLENGEABLE, worker)
             rpc = w3.provider.make_request
             rpc("evm_setIntervalMining", [0])  # type: ignore[arg-type]  # no block lands mid-reorg
             rpc("anvil_reorg", [w3.eth.block_number - posted_at + 1, []])  # type: ignore[arg-type]
@@ -57,7 +57,7 @@ def test_reorganised_job_is_dropped_and_its_successor_served(tmp_path: Path) -> 
 
             successor = requester.post_job(ECHO, "successor", reward=REWARD)
             assert successor.id == doomed.id  # the id is reused on the new chain
-            wait_for(lambda: successor.status() == JobPhase.SUBMITTED, worker)
+            wait_for(lambda: successor.status() == JobPhase.CHALLENGEABLE, worker)
             rpc("evm_increaseTime", [300])  # type: ignore[arg-type]
             result = successor.wait(timeout=90)
         finally:
@@ -65,12 +65,12 @@ def test_reorganised_job_is_dropped_and_its_successor_served(tmp_path: Path) -> 
 
         assert result.json()["text"] == "successor" and result.worker == address
         events = requester.market.events
-        for event in (events.JobClaimed, events.ResultSubmitted, events.JobFinalized):
+        for event in (events.SlotAccepted, events.ResultSubmitted, events.JobSettled):
             assert len(event.get_logs(from_block=0)) == 1
-        assert not requester.staking.events.CollateralSlashed.get_logs(from_block=0)
+        assert not requester.registry.events.StakeSlashed.get_logs(from_block=0)
         assert requester.stake_of(address).locked == 0
         log = worker.log_text()
         assert "reorg: blocks from" in log
         # the journal dropped the reorganised job before serving its successor, and sent nothing twice
-        lifecycle = ["claiming", "claimed", "submitting", "submitted"]
-        assert journal_states(tmp_path) == [*lifecycle, "lost", *lifecycle, "finalizing", "finalized"]
+        lifecycle = ["working", "submitting", "submitted"]
+        assert journal_states(tmp_path) == [*lifecycle, "lost", *lifecycle, "settling", "settled"]

@@ -9,7 +9,7 @@ print(result.json()["embedding"][:4])
 
 from . import errors
 from ._artifacts import Artifact, load_artifact
-from ._client import MAX_INLINE_INPUT, AssayClient, StakeInfo
+from ._client import MAX_INLINE_INPUT, AssayClient, StakeInfo, commitment_of
 from ._deployments import Deployment
 from ._errors import (
     AssayError,
@@ -18,6 +18,7 @@ from ._errors import (
     ConfigError,
     ContractRevert,
     DeploymentNotFound,
+    InsufficientFunds,
     JobError,
     JobNotCompleted,
     JobTimeout,
@@ -27,7 +28,7 @@ from ._errors import (
     TransactionFailed,
     UnsafeURI,
 )
-from ._jobs import Job, JobInfo, JobPhase, JobResult
+from ._jobs import Job, JobInfo, JobPhase, JobResult, JobTerms
 from ._models import BUILTIN_MODELS, ECHO, MINILM_L6_V2, ModelManifest
 from ._storage import content_hash, fetch_payload
 from ._transactions import gas_cost
@@ -46,12 +47,14 @@ __all__ = [
     "ContractRevert",
     "Deployment",
     "DeploymentNotFound",
+    "InsufficientFunds",
     "Job",
     "JobError",
     "JobInfo",
     "JobNotCompleted",
     "JobPhase",
     "JobResult",
+    "JobTerms",
     "JobTimeout",
     "ModelManifest",
     "PayloadTooLarge",
@@ -60,6 +63,7 @@ __all__ = [
     "StorageError",
     "TransactionFailed",
     "UnsafeURI",
+    "commitment_of",
     "content_hash",
     "errors",
     "fetch_payload",

@@ -9,16 +9,26 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-CONTRACTS = ("JobMarket", "StakingRegistry")
+CONTRACTS = (
+    "AssayMarket",
+    "JobSettlement",
+    "WorkerRegistry",
+    "ModelRegistry",
+    "TrustedArbiter",
+    "CommitteeArbiter",
+    "SentimentOracle",
+)
 
 
 @dataclass(frozen=True)
 class Artifact:
-    """A compiled contract: its ABI and creation bytecode."""
+    """A compiled contract: its ABI and creation bytecode, with `__$…$__` placeholders where
+    libraries must be linked (`link_references`: source -> library -> byte offsets)."""
 
     name: str
     abi: list[dict[str, Any]]
     bytecode: str
+    link_references: dict[str, dict[str, list[dict[str, int]]]]
 
 
 @cache
@@ -28,4 +38,4 @@ def load_artifact(name: str) -> Artifact:
         raise ValueError(f"unknown contract {name!r}; expected one of {', '.join(CONTRACTS)}")
     text = resources.files("assay").joinpath("artifacts", f"{name}.json").read_text()
     data = json.loads(text)
-    return Artifact(name=name, abi=data["abi"], bytecode=data["bytecode"])
+    return Artifact(name=name, abi=data["abi"], bytecode=data["bytecode"], link_references=data["linkReferences"])

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from eth_abi.abi import encode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.contract.contract import Contract, ContractFunction
 from web3.logs import DISCARD
@@ -15,15 +20,18 @@ from web3.types import TxReceipt
 
 from ._artifacts import load_artifact
 from ._deployments import LOCAL_CHAIN_ID, Deployment
-from ._errors import ChainError, ChainMismatch, ConfigError
-from ._jobs import Job
+from ._errors import ChainError, ChainMismatch, ConfigError, InsufficientFunds
+from ._jobs import ZERO_ADDRESS, Job, JobTerms
 from ._logs import iter_logs
 from ._models import ModelManifest
 from ._storage import content_hash
 from ._transactions import send_transaction
 
 MAX_INLINE_INPUT = 16_384
-"""Longest input carried in calldata (`JobMarket.MAX_INLINE_INPUT`)."""
+"""Longest input carried in calldata (`AssayMarket.MAX_INLINE_INPUT`)."""
+MAX_REDUNDANCY = 8
+MAX_BATCH = 100
+MAX_ALLOWLIST = 16
 
 RPC_TIMEOUT = 30.0
 
@@ -75,10 +83,13 @@ class AssayClient:
             )
         self.deployment = deployment
         self.allow_private_uris = chain_id == LOCAL_CHAIN_ID if allow_private_uris is None else allow_private_uris
-        self.market: Contract = self.w3.eth.contract(address=deployment.job_market, abi=load_artifact("JobMarket").abi)
-        self.staking: Contract = self.w3.eth.contract(
-            address=deployment.staking, abi=load_artifact("StakingRegistry").abi
-        )
+        self.market: Contract = self._contract(deployment.market, "AssayMarket")
+        self.registry: Contract = self._contract(deployment.registry, "WorkerRegistry")
+        self.models: Contract = self._contract(deployment.models, "ModelRegistry")
+        self.arbiter: Contract = self._contract(deployment.arbiter, deployment.arbiter_kind)
+
+    def _contract(self, address: str, name: str) -> Contract:
+        return self.w3.eth.contract(address=to_checksum_address(address), abi=load_artifact(name).abi)
 
     @property
     def account(self) -> LocalAccount:
@@ -104,23 +115,83 @@ class AssayClient:
         job_input: bytes | str,
         *,
         reward: int,
+        redundancy: int = 1,
+        token: str | None = None,
         claim_timeout: int = 600,
         result_timeout: int = 1_800,
         input_uri: str | None = None,
+        consumer: str | None = None,
+        callback_gas: int = 0,
+        allowlist: Sequence[str] = (),
     ) -> Job:
-        """Post a job paying `reward` wei for running `model` on `job_input` (str is UTF-8 encoded).
+        """Post a job paying `reward` (wei, or token units when `token` names an allowlisted
+        ERC-20: the market's allowance is raised first if needed) for running `model` on
+        `job_input` (str is UTF-8 encoded), split between `redundancy` workers.
 
         The input travels in calldata (at most `MAX_INLINE_INPUT` bytes) unless `input_uri` names
         where you host it: then only its keccak256 and the URI go on chain, and workers check the
-        bytes they fetch against that hash. The job can be claimed for `claim_timeout` seconds; its
-        worker must submit a result within `result_timeout` seconds of posting. Returns at once.
+        bytes they fetch against that hash. Slots can be taken for `claim_timeout` seconds;
+        results (or, for `redundancy > 1`, commitments) are due `result_timeout` seconds after
+        posting. `consumer` is a contract whose `onJobSettled` gets the outcome with
+        `callback_gas`; `allowlist` restricts the job to those workers. Returns at once.
         """
+        options = (token, claim_timeout, result_timeout, input_uri, consumer, callback_gas)
+        request, data, uri = self._request(model, job_input, reward, redundancy, *options)
+        request = (*request[:-1], [to_checksum_address(a) for a in allowlist])
+        if len(allowlist) > MAX_ALLOWLIST:
+            raise ConfigError(f"an allowlist names at most {MAX_ALLOWLIST} workers, got {len(allowlist)}")
+        value = self._fund(token, reward)
+        receipt = self.transact(self.market.functions.postJob(request, data, uri), value=value)
+        (posted,) = self.market.events.JobPosted().process_receipt(receipt, errors=DISCARD)
+        terms = JobTerms.from_event(posted["args"]["terms"])
+        return Job(self, int(posted["args"]["jobId"]), terms, receipt)
+
+    def post_jobs(
+        self,
+        model: ModelManifest | bytes,
+        inputs: Sequence[bytes | str],
+        *,
+        reward: int,
+        redundancy: int = 1,
+        claim_timeout: int = 600,
+        result_timeout: int = 1_800,
+    ) -> list[Job]:
+        """Post one job per input in a single transaction (ETH rewards, inline inputs)."""
+        if not 0 < len(inputs) <= MAX_BATCH:
+            raise ConfigError(f"post between 1 and {MAX_BATCH} jobs at once, got {len(inputs)}")
+        built = [
+            self._request(model, item, reward, redundancy, None, claim_timeout, result_timeout, None, None, 0)
+            for item in inputs
+        ]
+        call = self.market.functions.postJobs([b[0] for b in built], [b[1] for b in built], [b[2] for b in built])
+        receipt = self.transact(call, value=reward * len(inputs))
+        posted = self.market.events.JobPosted().process_receipt(receipt, errors=DISCARD)
+        return [Job(self, int(e["args"]["jobId"]), JobTerms.from_event(e["args"]["terms"]), receipt) for e in posted]
+
+    def _request(
+        self,
+        model: ModelManifest | bytes,
+        job_input: bytes | str,
+        reward: int,
+        redundancy: int,
+        token: str | None,
+        claim_timeout: int,
+        result_timeout: int,
+        input_uri: str | None,
+        consumer: str | None,
+        callback_gas: int,
+    ) -> tuple[tuple[Any, ...], bytes, str]:
+        """Check a job's options here, with messages naming the option, before the chain would."""
         model_id = model.model_id if isinstance(model, ModelManifest) else model
         data = job_input.encode() if isinstance(job_input, str) else job_input
         if len(model_id) != 32:
             raise ConfigError(f"a model id is 32 bytes, got {len(model_id)}")
-        if reward <= 0:
-            raise ConfigError(f"reward must be positive, got {reward} wei")
+        if not self.models.functions.isRegistered(model_id).call():
+            raise ConfigError(f"model 0x{model_id.hex()} is not registered on this chain (assay models register)")
+        if not 1 <= redundancy <= MAX_REDUNDANCY:
+            raise ConfigError(f"redundancy must be between 1 and {MAX_REDUNDANCY}, got {redundancy}")
+        if reward < redundancy:
+            raise ConfigError(f"reward must be at least one unit per worker ({redundancy}), got {reward}")
         if not data:
             raise ConfigError("job input is empty")
         if input_uri is None and len(data) > MAX_INLINE_INPUT:
@@ -128,19 +199,38 @@ class AssayClient:
                 f"job input is {len(data)} bytes; inline input is limited to {MAX_INLINE_INPUT}: "
                 "host it and pass input_uri"
             )
-        if input_uri is not None and not input_uri.startswith(("http://", "https://")):
-            raise ConfigError(f"input_uri must be an http(s) URL, got {input_uri!r}")
+        if input_uri is not None and not input_uri.startswith(("http://", "https://", "ipfs://")):
+            raise ConfigError(f"input_uri must be an http(s) or ipfs URL, got {input_uri!r}")
         if not 0 < claim_timeout < result_timeout:
             raise ConfigError(f"need 0 < claim_timeout < result_timeout, got {claim_timeout} and {result_timeout}")
+        if consumer is None and callback_gas:
+            raise ConfigError("callback_gas needs a consumer contract")
         now = int(self.w3.eth.get_block("latest")["timestamp"])
-        deadlines = (now + claim_timeout, now + result_timeout)
-        if input_uri is None:
-            call = self.market.functions.postJob(model_id, data, *deadlines)
-        else:
-            call = self.market.functions.postJobByURI(model_id, content_hash(data), input_uri, *deadlines)
-        receipt = self.transact(call, value=reward)
-        (posted,) = self.market.events.JobPosted().process_receipt(receipt, errors=DISCARD)
-        return Job(self, int(posted["args"]["jobId"]), receipt)
+        request: tuple[Any, ...] = (
+            model_id,
+            to_checksum_address(token or ZERO_ADDRESS),
+            reward,
+            redundancy,
+            now + claim_timeout,
+            now + result_timeout,
+            to_checksum_address(consumer or ZERO_ADDRESS),
+            callback_gas,
+            bytes(32) if input_uri is None else content_hash(data),
+            [],
+        )
+        return request, (data if input_uri is None else b""), (input_uri or "")
+
+    def _fund(self, token: str | None, amount: int) -> int:
+        """The ETH to send with a post; for a token reward, check the balance and approve the market."""
+        if token is None:
+            return amount
+        erc20 = self.w3.eth.contract(address=to_checksum_address(token), abi=ERC20_ABI)
+        held = int(erc20.functions.balanceOf(self.address).call())
+        if held < amount:
+            raise InsufficientFunds(f"the reward is {amount} units of {token} but the account holds {held}")
+        if int(erc20.functions.allowance(self.address, self.market.address).call()) < amount:
+            self.transact(erc20.functions.approve(self.market.address, amount))
+        return 0
 
     def job(self, job_id: int) -> Job:
         """A handle on an existing job."""
@@ -151,43 +241,103 @@ class AssayClient:
         filters = {"requester": requester} if requester else None
         head = self.w3.eth.block_number
         events = iter_logs(self.market.events.JobPosted, self.deployment.start_block, head, argument_filters=filters)
-        return [Job(self, int(event["args"]["jobId"])) for event in events]
+        return [Job(self, int(e["args"]["jobId"]), JobTerms.from_event(e["args"]["terms"])) for e in events]
 
-    def balance(self, account: str | None = None) -> int:
-        """Wei withdrawable from the market by `account` (default: this client's)."""
-        return int(self.market.functions.balanceOf(account or self.address).call())
+    def balance(self, account: str | None = None, token: str | None = None) -> int:
+        """What `account` (default: this client's) can withdraw from the market, in wei or `token` units."""
+        return int(self.market.functions.balanceOf(token or ZERO_ADDRESS, account or self.address).call())
 
-    def withdraw(self) -> TxReceipt:
-        """Withdraw this account's whole market balance (payouts, refunds, fees)."""
-        return self.transact(self.market.functions.withdraw())
+    def withdraw(self, token: str | None = None) -> TxReceipt:
+        """Withdraw this account's whole market balance (payouts, refunds, fees) of ETH or `token`."""
+        return self.transact(self.market.functions.withdraw(token or ZERO_ADDRESS))
+
+    def settle(self, job: Job, result: bytes = b"") -> TxReceipt:
+        """Do what is due for `job` now (pay out, refund, send to the arbiter, apply a ruling);
+        anyone may call it. `result` is the accepted result's bytes, for a consumer callback."""
+        call = self.market.functions.settle(job.id, job.terms.as_tuple(), job.outcome(), result)
+        return self.transact(call)
 
     # worker
 
     def stake(self, amount: int) -> TxReceipt:
         """Add `amount` wei to this account's stake."""
-        return self.transact(self.staking.functions.stake(), value=amount)
+        return self.transact(self.registry.functions.stake(), value=amount)
 
     def stake_of(self, account: str | None = None) -> StakeInfo:
         """The stake of `account` (default: this client's)."""
-        free, locked, unstaking, unlock_at = self.staking.functions.stakeOf(account or self.address).call()
+        free, locked, unstaking, unlock_at = self.registry.functions.stakeOf(account or self.address).call()
         return StakeInfo(free, locked, unstaking, unlock_at)
 
     def request_unstake(self, amount: int) -> TxReceipt:
         """Start the cooldown on `amount` wei of free stake."""
-        return self.transact(self.staking.functions.requestUnstake(amount))
+        return self.transact(self.registry.functions.requestUnstake(amount))
 
     def withdraw_stake(self) -> TxReceipt:
         """Withdraw stake whose cooldown has passed."""
-        return self.transact(self.staking.functions.withdraw())
+        return self.transact(self.registry.functions.withdraw())
 
-    def claim(self, job_id: int) -> TxReceipt:
-        """Claim an open job, locking collateral from this account's free stake."""
-        return self.transact(self.market.functions.claim(job_id))
+    def join_model(self, model: ModelManifest | bytes) -> TxReceipt | None:
+        """Serve `model` (enter its draws); None when this account serves it already."""
+        model_id = model.model_id if isinstance(model, ModelManifest) else model
+        if self.registry.functions.weightOf(model_id, self.address).call() or model_id in self.models_served():
+            return None
+        return self.transact(self.registry.functions.joinModel(model_id))
 
-    def submit_result(self, job_id: int, result_hash: bytes, uri: str) -> TxReceipt:
-        """Submit the hash and URI of a claimed job's result."""
-        return self.transact(self.market.functions.submitResult(job_id, result_hash, uri))
+    def leave_model(self, model: ModelManifest | bytes) -> TxReceipt:
+        """Stop serving `model` (leave its draws); jobs already taken are unaffected."""
+        model_id = model.model_id if isinstance(model, ModelManifest) else model
+        return self.transact(self.registry.functions.leaveModel(model_id))
 
-    def finalize(self, job_id: int) -> TxReceipt:
-        """Pay out a job whose challenge window has passed (anyone may call)."""
-        return self.transact(self.market.functions.finalize(job_id))
+    def models_served(self, account: str | None = None) -> list[bytes]:
+        """The model ids `account` (default: this client's) serves."""
+        return [bytes(m) for m in self.registry.functions.modelsOf(account or self.address).call()]
+
+    def register_model(self, manifest: ModelManifest) -> bytes:
+        """Register `manifest` in the model registry (if it is not yet) and return its id."""
+        if not self.models.functions.isRegistered(manifest.model_id).call():
+            self.transact(self.models.functions.registerModel(manifest.on_chain(), manifest.manifest_uri))
+        return manifest.model_id
+
+    def eligible(self, job: Job, slot: int = 0, account: str | None = None) -> bool:
+        """Whether `account` (default: this client's) may take `slot` of `job` now."""
+        return bool(self.market.functions.eligible(job.id, job.terms.as_tuple(), slot, account or self.address).call())
+
+    def accept(self, job: Job, slot: int = 0) -> TxReceipt:
+        """Take `slot` of `job` now, locking its collateral (submitting or committing also takes it)."""
+        return self.transact(self.market.functions.accept(job.id, job.terms.as_tuple(), slot))
+
+    def submit_result(self, job: Job, result_hash: bytes, uri: str, result: bytes = b"") -> TxReceipt:
+        """Submit a single-slot job's result (taking the slot in the same call)."""
+        return self.transact(self.market.functions.submitResult(job.id, job.terms.as_tuple(), result_hash, uri, result))
+
+    def commit(self, job: Job, slot: int, result_hash: bytes, salt: bytes) -> TxReceipt:
+        """Commit to a result for `slot` of a redundant job (taking the slot if it is empty)."""
+        commitment = commitment_of(job.id, self.address, result_hash, salt)
+        return self.transact(self.market.functions.commit(job.id, job.terms.as_tuple(), slot, commitment))
+
+    def reveal(self, job: Job, slot: int, result_hash: bytes, salt: bytes, uri: str, result: bytes = b"") -> TxReceipt:
+        """Reveal a committed result."""
+        call = self.market.functions.reveal(job.id, job.terms.as_tuple(), slot, result_hash, salt, uri, result)
+        return self.transact(call)
+
+
+def commitment_of(job_id: int, worker: str, result_hash: bytes, salt: bytes) -> bytes:
+    """`keccak256(abi.encode(jobId, worker, resultHash, salt))`, as the market checks it."""
+    return keccak(encode(["uint256", "address", "bytes32", "bytes32"], [job_id, worker, result_hash, salt]))
+
+
+ERC20_ABI: list[dict[str, Any]] = [
+    {
+        "type": "function",
+        "name": name,
+        "stateMutability": mutability,
+        "inputs": [{"name": f"a{i}", "type": t} for i, t in enumerate(inputs)],
+        "outputs": [{"name": "", "type": output}],
+    }
+    for name, inputs, output, mutability in (
+        ("balanceOf", ["address"], "uint256", "view"),
+        ("allowance", ["address", "address"], "uint256", "view"),
+        ("approve", ["address", "uint256"], "bool", "nonpayable"),
+    )
+]
+"""The three ERC-20 functions the client uses."""

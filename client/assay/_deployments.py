@@ -19,6 +19,7 @@ LOCAL_CHAIN_ID = 31337
 
 DEFAULT_DIR = Path("deployments")
 ENV_VAR = "ASSAY_DEPLOYMENTS"
+ARBITER_KINDS = ("TrustedArbiter", "CommitteeArbiter")
 
 
 @dataclass(frozen=True)
@@ -26,19 +27,21 @@ class Deployment:
     """Addresses of one Assay deployment and the block it started at (where log scans begin)."""
 
     chain_id: int
-    job_market: ChecksumAddress
-    staking: ChecksumAddress
+    market: ChecksumAddress
+    registry: ChecksumAddress
+    models: ChecksumAddress
+    arbiter: ChecksumAddress
     start_block: int
+    arbiter_kind: str = "TrustedArbiter"
 
     def to_json(self) -> str:
-        return json.dumps(
-            {
-                "chainId": self.chain_id,
-                "startBlock": self.start_block,
-                "contracts": {"JobMarket": self.job_market, "StakingRegistry": self.staking},
-            },
-            indent=2,
-        )
+        contracts = {
+            "AssayMarket": self.market,
+            "WorkerRegistry": self.registry,
+            "ModelRegistry": self.models,
+            self.arbiter_kind: self.arbiter,
+        }
+        return json.dumps({"chainId": self.chain_id, "startBlock": self.start_block, "contracts": contracts}, indent=2)
 
     def save(self, directory: str | os.PathLike[str] = DEFAULT_DIR) -> Path:
         """Write `<directory>/<chainId>.json` atomically and return its path."""
@@ -55,11 +58,17 @@ class Deployment:
         try:
             data = json.loads(Path(path).read_text())
             contracts = data["contracts"]
+            kinds = [kind for kind in ARBITER_KINDS if kind in contracts]
+            if len(kinds) != 1:
+                raise KeyError(f"one of {', '.join(ARBITER_KINDS)}")
             return cls(
                 chain_id=int(data["chainId"]),
-                job_market=to_checksum_address(contracts["JobMarket"]),
-                staking=to_checksum_address(contracts["StakingRegistry"]),
+                market=to_checksum_address(contracts["AssayMarket"]),
+                registry=to_checksum_address(contracts["WorkerRegistry"]),
+                models=to_checksum_address(contracts["ModelRegistry"]),
+                arbiter=to_checksum_address(contracts[kinds[0]]),
                 start_block=int(data.get("startBlock", 0)),
+                arbiter_kind=kinds[0],
             )
         except FileNotFoundError:
             raise DeploymentNotFound(f"no deployments file at {path}") from None

@@ -6,6 +6,7 @@ AssayError
 │   └── ChainMismatch
 ├── ChainError             the RPC or a transaction failed
 │   ├── TransactionFailed  mined but reverted, or never mined in time
+│   ├── InsufficientFunds  the account cannot pay for what it asked (reward, bond, gas)
 │   └── ContractRevert     a contract custom error, decoded with its arguments
 ├── StorageError           a payload could not be fetched or stored
 │   ├── PayloadTooLarge
@@ -43,6 +44,10 @@ class ChainError(AssayError):
 
 class TransactionFailed(ChainError):
     """Raised when a transaction reverted on chain or was not mined in time."""
+
+
+class InsufficientFunds(ChainError):
+    """Raised when the account lacks the ETH or tokens for what it asked; nothing was sent."""
 
 
 class ContractRevert(ChainError):

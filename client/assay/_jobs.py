@@ -1,69 +1,128 @@
-"""Job handles: status, waiting with progress, and verified results."""
+"""Job handles: terms, status, waiting with progress, and verified results.
+
+The market stores only a hash of each job's terms; the terms themselves are in the `JobPosted`
+event and every call on the job passes them back. A `Job` fetches them once and keeps them."""
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import astuple, dataclass, fields
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Literal
 
 from eth_typing import ChecksumAddress
-from web3.types import TxReceipt
+from eth_utils.address import to_checksum_address
+from web3.types import EventData, TxReceipt
 
-from ._errors import JobNotCompleted, JobTimeout, StorageError
-from ._storage import fetch_payload
+from ._errors import JobError, JobNotCompleted, JobTimeout, ResultMismatch
+from ._storage import content_hash, fetch_payload
 
 if TYPE_CHECKING:
     from ._client import AssayClient
 
+ZERO_ADDRESS = "0x" + "00" * 20
+
 
 class JobPhase(IntEnum):
-    """Mirror of `IJobMarket.JobPhase`: stored status plus deadline-derived phases."""
+    """Mirror of `IAssayMarket.Phase`, derived by the market from state, terms and the clock."""
 
     NONE = 0
-    OPEN = 1
-    CLAIMED = 2
-    SUBMITTED = 3
-    FINALIZABLE = 4
-    EXPIRED = 5
-    FINALIZED = 6
-    REFUNDED = 7
-    CANCELLED = 8
+    ASSIGNING = 1
+    WORKING = 2
+    REVEALING = 3
+    CHALLENGEABLE = 4
+    DISPUTED = 5
+    SETTLEABLE = 6
+    CLOSED = 7
 
 
-_RESULT_READY = {
-    "submitted": (JobPhase.SUBMITTED, JobPhase.FINALIZABLE, JobPhase.FINALIZED),
-    "finalized": (JobPhase.FINALIZED,),
-}
-_ENDED_WITHOUT_RESULT = {
-    JobPhase.REFUNDED: "was refunded",
-    JobPhase.CANCELLED: "was cancelled",
-    JobPhase.EXPIRED: "expired without a result; call refund() to reclaim the escrow",
-}
+@dataclass(frozen=True)
+class JobTerms:
+    """`IAssayMarket.JobTerms`: everything fixed at posting, in the struct's field order."""
+
+    requester: ChecksumAddress
+    token: ChecksumAddress
+    reward: int
+    collateral: int
+    model_id: bytes
+    input_hash: bytes
+    seed: bytes
+    consumer: ChecksumAddress
+    callback_gas: int
+    redundancy: int
+    mode: int
+    audit_bps: int
+    fee_bps: int
+    arbiter_share_bps: int
+    posted_at: int
+    claim_deadline: int
+    result_deadline: int
+    accept_window: int
+    reveal_window: int
+    challenge_window: int
+    dispute_window: int
+    no_show_penalty: int
+    assignees: tuple[ChecksumAddress, ...]
+    allowlist: tuple[ChecksumAddress, ...]
+
+    @classmethod
+    def from_event(cls, terms: Mapping[str, Any] | tuple[Any, ...]) -> JobTerms:
+        """From the `terms` argument of a decoded `JobPosted` event (a dict or a tuple)."""
+        values = list(terms.values()) if isinstance(terms, Mapping) else list(terms)
+        names = [f.name for f in fields(cls)]
+        if len(values) != len(names):
+            raise JobError(f"JobPosted terms have {len(values)} fields, expected {len(names)}")
+        converted: list[Any] = []
+        for name, value in zip(names, values, strict=True):
+            if name in ("assignees", "allowlist"):
+                converted.append(tuple(to_checksum_address(a) for a in value))
+            elif isinstance(value, str) and value.startswith("0x") and len(value) == 42:
+                converted.append(to_checksum_address(value))
+            elif isinstance(value, bytes | bytearray):
+                converted.append(bytes(value))
+            else:
+                converted.append(value)
+        return cls(*converted)
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        """The struct as a contract call takes it."""
+        values = astuple(self)
+        return (*values[:-2], list(self.assignees), list(self.allowlist))
 
 
 @dataclass(frozen=True)
 class JobInfo:
-    """A job's on-chain record."""
+    """A job's terms and where it stands."""
 
     job_id: int
     phase: JobPhase
-    requester: ChecksumAddress
+    terms: JobTerms
     worker: ChecksumAddress | None
-    model_id: bytes
-    reward: int
-    collateral: int
-    claim_deadline: int
-    result_deadline: int
-    challenge_end: int
+    """The worker whose result was submitted (single-slot jobs)."""
     result_hash: bytes | None
+    """The submitted result (single-slot) or the settled majority's (redundant)."""
+    challenge_end: int | None
+    success: bool | None
+    """None while open; True when settled with a result, False when refunded or cancelled."""
+
+    @property
+    def requester(self) -> ChecksumAddress:
+        return self.terms.requester
+
+    @property
+    def model_id(self) -> bytes:
+        return self.terms.model_id
+
+    @property
+    def reward(self) -> int:
+        return self.terms.reward
 
 
 @dataclass(frozen=True)
 class JobResult:
-    """A result payload whose keccak256 matched the hash the worker committed on chain."""
+    """A result payload whose keccak256 matched the hash on chain."""
 
     job_id: int
     worker: ChecksumAddress
@@ -82,54 +141,94 @@ ProgressCallback = Callable[[JobPhase, float], None]
 class Job:
     """A handle on one job; cheap to create, every method reads the chain."""
 
-    def __init__(self, client: AssayClient, job_id: int, receipt: TxReceipt | None = None) -> None:
+    def __init__(
+        self, client: AssayClient, job_id: int, terms: JobTerms | None = None, receipt: TxReceipt | None = None
+    ) -> None:
         self.client = client
         self.id = job_id
+        self._terms = terms
         self.receipt = receipt
         """The receipt of the transaction that posted the job, when this handle posted it."""
 
     def __repr__(self) -> str:
         return f"Job(id={self.id})"
 
+    @property
+    def terms(self) -> JobTerms:
+        """The job's terms, from its `JobPosted` event."""
+        if self._terms is None:
+            posted = self._events("JobPosted")
+            if not posted:
+                raise JobNotCompleted(f"job {self.id} does not exist on this market")
+            self._terms = JobTerms.from_event(posted[-1]["args"]["terms"])
+        return self._terms
+
+    @property
+    def input(self) -> bytes:
+        """The job's input: inline from `JobPosted`, else fetched from its URI and checked."""
+        args = self._events("JobPosted")[-1]["args"]
+        inline = bytes(args["input"])
+        if inline:
+            return inline
+        return fetch_payload(args["inputURI"], self.terms.input_hash, allow_private=self.client.allow_private_uris)
+
     def status(self) -> JobPhase:
         """The job's current phase."""
-        return JobPhase(self.client.market.functions.phaseOf(self.id).call())
+        if self.id > self.client.market.functions.jobCount().call() or self.id == 0:
+            return JobPhase.NONE
+        return JobPhase(self.client.market.functions.phaseOf(self.id, self.terms.as_tuple()).call())
 
     def info(self) -> JobInfo:
-        """The job's full on-chain record."""
+        """The job's terms and state, from the chain and its events."""
         return self._info(self.status())
 
     def _info(self, phase: JobPhase) -> JobInfo:
-        raw = self.client.market.functions.getJob(self.id).call()
-        (requester, claim_dl, result_dl, _status, worker, challenge_end, reward, collateral, model, rhash) = raw
-        zero = "0x" + "00" * 20
-        return JobInfo(
-            job_id=self.id,
-            phase=phase,
-            requester=requester,
-            worker=None if worker == zero else worker,
-            model_id=bytes(model),
-            reward=reward,
-            collateral=collateral,
-            claim_deadline=claim_dl,
-            result_deadline=result_dl,
-            challenge_end=challenge_end,
-            result_hash=None if bytes(rhash) == bytes(32) else bytes(rhash),
-        )
+        terms = self.terms
+        worker = result_hash = challenge_end = success = None
+        if terms.redundancy == 1:
+            submitted = self._events("ResultSubmitted")
+            if submitted:
+                args = submitted[-1]["args"]
+                worker, result_hash, challenge_end = args["worker"], bytes(args["resultHash"]), args["challengeEnd"]
+        if phase == JobPhase.CLOSED:
+            settled = self._events("JobSettled")
+            success = bool(settled and settled[-1]["args"]["success"])
+            if success:
+                result_hash = bytes(settled[-1]["args"]["resultHash"])
+        return JobInfo(self.id, phase, terms, worker, result_hash, challenge_end, success)
+
+    def outcome(self) -> tuple[str, bytes, str]:
+        """The `IAssayMarket.Outcome` of a single-slot job, from its events: (worker who took the
+        slot, submitted result hash, challenger), zeros for what has not happened."""
+        worker, result_hash, challenger = ZERO_ADDRESS, bytes(32), ZERO_ADDRESS
+        if self.terms.redundancy != 1:
+            return (worker, result_hash, challenger)
+        accepted = self._events("SlotAccepted")
+        if accepted:
+            worker = accepted[-1]["args"]["worker"]
+        submitted = self._events("ResultSubmitted")
+        if submitted:
+            worker, result_hash = submitted[-1]["args"]["worker"], bytes(submitted[-1]["args"]["resultHash"])
+        challenged = self._events("JobChallenged")
+        if challenged:
+            challenger = challenged[-1]["args"]["challenger"]
+        return (worker, result_hash, challenger)
 
     def wait(
         self,
         timeout: float = 600.0,
         *,
-        until: Literal["submitted", "finalized"] = "finalized",
+        until: Literal["submitted", "settled"] = "settled",
         poll_interval: float = 0.5,
         on_progress: ProgressCallback | None = None,
     ) -> JobResult:
         """Block until the job reaches `until`, then fetch its result and check it against the
-        on-chain hash. `on_progress(phase, elapsed_seconds)` is called on every phase change.
+        on-chain hash. `submitted`: a single-slot job's result is in (it may still be
+        challenged); `settled`: the job closed with a result and its worker(s) were paid.
+        `on_progress(phase, elapsed_seconds)` is called on every phase change.
 
-        Raises `JobTimeout` after `timeout` seconds, `JobNotCompleted` when the job ends (or can
-        only end) without a result, and `ResultMismatch` when the payload does not match its hash.
+        Raises `JobTimeout` after `timeout` seconds, `JobNotCompleted` when the job ends without
+        a result, and `ResultMismatch` when the payload does not match its hash.
         """
         started = time.monotonic()
         seen: JobPhase | None = None
@@ -140,36 +239,62 @@ class Job:
                 seen = phase
                 if on_progress is not None:
                     on_progress(phase, elapsed)
-            if phase in _RESULT_READY[until]:
-                return self._result(phase)
-            if phase in _ENDED_WITHOUT_RESULT:
-                raise JobNotCompleted(f"job {self.id} {_ENDED_WITHOUT_RESULT[phase]}")
             if phase == JobPhase.NONE:
                 raise JobNotCompleted(f"job {self.id} does not exist on this market")
+            if phase == JobPhase.CLOSED:
+                info = self._info(phase)
+                if not info.success:
+                    how = "was cancelled" if self._events("JobCancelled") else "was refunded without a result"
+                    raise JobNotCompleted(f"job {self.id} {how}")
+                return self._result(info)
+            if until == "submitted" and phase in (JobPhase.CHALLENGEABLE, JobPhase.SETTLEABLE):
+                info = self._info(phase)
+                if info.result_hash is not None:
+                    return self._result(info)
+            if phase == JobPhase.SETTLEABLE and self._expired():
+                raise JobNotCompleted(f"job {self.id} expired without a result; call refund() to reclaim the escrow")
             if elapsed >= timeout:
                 raise JobTimeout(f"job {self.id} still {phase.name.lower()} after {timeout:.0f} s")
             time.sleep(poll_interval)
 
-    def result(self) -> JobResult:
-        """Fetch the submitted result and verify it against the on-chain hash."""
-        return self._result(self.status())
+    def _expired(self) -> bool:
+        """Settleable with no result submitted or revealed: settling can only refund it."""
+        return not (self._events("ResultSubmitted") or self._events("ResultRevealed"))
 
-    def _result(self, phase: JobPhase) -> JobResult:
-        info = self._info(phase)
-        if info.result_hash is None or info.worker is None:
-            raise JobNotCompleted(f"job {self.id} has no submitted result (phase {info.phase.name})")
-        event = self.client.market.events.ResultSubmitted
-        logs = event.get_logs(from_block=self.client.deployment.start_block, argument_filters={"jobId": self.id})
-        if not logs:
-            raise StorageError(f"job {self.id} has a result hash but no ResultSubmitted event")
-        uri = logs[-1]["args"]["resultURI"]
-        payload = fetch_payload(uri, info.result_hash, allow_private=self.client.allow_private_uris)
-        return JobResult(self.id, info.worker, payload, info.result_hash, uri)
+    def result(self) -> JobResult:
+        """Fetch the result (submitted or settled) and verify it against the on-chain hash."""
+        info = self.info()
+        if info.result_hash is None:
+            raise JobNotCompleted(f"job {self.id} has no result yet (phase {info.phase.name})")
+        return self._result(info)
+
+    def _result(self, info: JobInfo) -> JobResult:
+        assert info.result_hash is not None
+        # the event that carried the winning hash: a single-slot submission or a matching reveal
+        carriers = [e for e in self._events("ResultSubmitted") + self._events("ResultRevealed")]
+        matching = [e for e in carriers if bytes(e["args"]["resultHash"]) == info.result_hash]
+        if not matching:
+            raise JobNotCompleted(f"job {self.id}: no submission or reveal carries its result hash")
+        args = matching[-1]["args"]
+        inline = bytes(args["result"])
+        if inline:
+            if content_hash(inline) != info.result_hash:
+                raise ResultMismatch(f"job {self.id}: inline result does not match its hash")
+            payload = inline
+        else:
+            payload = fetch_payload(args["resultURI"], info.result_hash, allow_private=self.client.allow_private_uris)
+        return JobResult(self.id, args["worker"], payload, info.result_hash, args["resultURI"])
 
     def refund(self) -> TxReceipt:
-        """Reclaim the escrow of an expired job (unclaimed, or its worker missed the deadline)."""
-        return self.client.transact(self.client.market.functions.refund(self.id))
+        """Settle a job whose deadline passed without a result: the escrow returns to the
+        requester's market balance (withdraw it with `client.withdraw()`)."""
+        return self.client.settle(self)
 
     def cancel(self) -> TxReceipt:
-        """Cancel this (own, unclaimed) job; the reward becomes withdrawable."""
-        return self.client.transact(self.client.market.functions.cancel(self.id))
+        """Cancel this (own) job before any slot is taken; the reward becomes withdrawable."""
+        return self.client.transact(self.client.market.functions.cancel(self.id, self.terms.as_tuple()))
+
+    def _events(self, name: str) -> list[EventData]:
+        event = getattr(self.client.market.events, name)
+        logs = event.get_logs(from_block=self.client.deployment.start_block, argument_filters={"jobId": self.id})
+        return list(logs)

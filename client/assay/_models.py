@@ -1,34 +1,70 @@
-"""Model manifests. A job names its model by `model_id`, the keccak256 of the manifest's canonical
-JSON, so a worker cannot silently swap weights: the runtime checks the weights digest at load."""
+"""Model manifests. A job names its model by `model_id`, which commits to the manifest's
+canonical JSON (through its keccak256, `manifest_hash`) and to the model's on-chain terms
+(verification mode, audit rate, minimum collateral), exactly as `ModelRegistry` computes it:
+`keccak256(abi.encode(manifestHash, mode, auditBps, minCollateral))`. A worker cannot silently
+swap weights: the runtime checks the weights digest at load."""
 
 from __future__ import annotations
 
+import base64
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Literal
 
+from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
 VerificationMode = Literal["exact", "embedding", "llm-greedy", "classifier"]
 
+MODES: tuple[VerificationMode, ...] = ("exact", "embedding", "llm-greedy", "classifier")
+"""In the order of `IModelRegistry.VerificationMode`."""
+
 
 @dataclass(frozen=True)
 class ModelManifest:
-    """What a job's model is: name, runtime, weights digest and how results are verified."""
+    """What a job's model is (name, runtime, weights digest, how results are verified) and the
+    terms every job of it gets (audit probability, minimum collateral per slot)."""
 
     name: str
     runtime: str
     weights_digest: str
     verification: VerificationMode
+    audit_bps: int = 0
+    min_collateral: int = 10**15
 
     def canonical_json(self) -> bytes:
-        """The manifest as sorted, whitespace-free JSON: the bytes `model_id` hashes."""
-        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":")).encode()
+        """The manifest document as sorted, whitespace-free JSON: the bytes `manifest_hash` hashes."""
+        document = {
+            "name": self.name,
+            "runtime": self.runtime,
+            "verification": self.verification,
+            "weights_digest": self.weights_digest,
+        }
+        return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+
+    @property
+    def manifest_hash(self) -> bytes:
+        """keccak256 of the canonical JSON."""
+        return keccak(self.canonical_json())
+
+    @property
+    def mode(self) -> int:
+        """The verification mode as the contracts number it."""
+        return MODES.index(self.verification)
+
+    def on_chain(self) -> tuple[bytes, int, int, int]:
+        """The `IModelRegistry.Model` struct."""
+        return (self.manifest_hash, self.mode, self.audit_bps, self.min_collateral)
 
     @property
     def model_id(self) -> bytes:
-        """keccak256 of the canonical JSON: the 32-byte id jobs name on chain."""
-        return keccak(self.canonical_json())
+        """The 32-byte id jobs name on chain (`ModelRegistry.idOf`)."""
+        return keccak(encode(["(bytes32,uint8,uint16,uint128)"], [self.on_chain()]))
+
+    @property
+    def manifest_uri(self) -> str:
+        """The manifest as a self-contained data: URI (published in `ModelRegistered`)."""
+        return "data:application/json;base64," + base64.b64encode(self.canonical_json()).decode()
 
 
 ECHO = ModelManifest(

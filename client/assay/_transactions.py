@@ -18,6 +18,9 @@ from ._contract_errors import CONTRACT_ERRORS
 from ._errors import ChainError, ContractRevert, TransactionFailed
 
 RECEIPT_TIMEOUT = 120.0
+GAS_MARGIN = 1.25
+"""Gas limit over the estimate: a job's draws depend on the randomness of the block that
+includes it, so execution can take a few more draw attempts than the estimate saw."""
 
 
 @cache
@@ -60,6 +63,7 @@ def send_transaction(
     params: TxParams = {"from": account.address, "value": Web3.to_wei(value, "wei")}
     try:
         params["nonce"] = w3.eth.get_transaction_count(account.address, "pending")
+        params["gas"] = int(call.estimate_gas(params) * GAS_MARGIN)
         tx = call.build_transaction(params)
     except ContractCustomError as exc:
         decoded = decode_revert(str(exc.data), label)

@@ -1,2 +1,2 @@
 """Assay worker daemon: stakes, claims jobs for the models it serves, runs them, publishes the
-results content-addressed and submits their hashes, then finalizes to get paid."""
+results content-addressed and submits (or commits and reveals) their hashes, then settles to get paid."""

@@ -44,6 +44,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--poll-interval", type=float, help="seconds between chain polls")
     parser.add_argument("--confirmations", type=int, help="blocks a job must be buried under before it is acted on")
     parser.add_argument("--allow-private-uris", action=argparse.BooleanOptionalAction, default=None)
+    parser.add_argument(
+        "--open-claiming",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also take slots nobody took after the draw rounds (default: on)",
+    )
     return parser.parse_args(argv)
 
 
@@ -61,6 +67,7 @@ def load_config(args: argparse.Namespace) -> WorkerConfig:
             "poll_interval",
             "confirmations",
             "allow_private_uris",
+            "open_claiming",
         )
     }
     config = WorkerConfig.load(args.config, **overrides)
@@ -95,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
             stake=Web3.to_wei(config.stake, "ether"),
             poll_interval=config.poll_interval,
             confirmations=config.confirmations,
+            open_claiming=config.open_claiming,
             failpoint=failpoint,
         )
         worker = Worker(client, settings)

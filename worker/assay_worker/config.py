@@ -57,6 +57,7 @@ class WorkerConfig(BaseSettings):
     stake: Decimal = Field(Decimal("0.1"), ge=0, description="ETH of free stake to keep")
     poll_interval: float = Field(0.5, gt=0, le=60)
     confirmations: int = Field(0, ge=0, le=64, description="blocks a job's log must be buried under")
+    open_claiming: bool = Field(True, description="also take slots left open after the draw rounds")
     allow_private_uris: bool | None = None
     api: ApiConfig = Field(default_factory=ApiConfig)
 

@@ -1,4 +1,5 @@
-"""The worker loop: watch for jobs, claim what we serve, run, publish, submit, finalize.
+"""The worker loop: watch for jobs, take the slots we are drawn for (or may claim), run, publish,
+submit (r = 1) or commit and reveal (r >= 2), then settle.
 
 Each step is decided from the job's state on chain, so repeating a step is harmless, and each
 transaction is preceded by an intent in the journal, so a crash at any point is resumed on the
@@ -18,20 +19,21 @@ from assay import (
     AssayClient,
     AssayError,
     ContractRevert,
+    Job,
     JobPhase,
+    JobTerms,
     StorageError,
     TransactionFailed,
-    fetch_payload,
     gas_cost,
 )
+from assay._jobs import ZERO_ADDRESS
 from assay._logs import iter_logs
 from tenacity import before_sleep_log, retry, retry_if_exception_type, stop_after_delay, wait_exponential_jitter
 from web3.exceptions import BlockNotFound
-from web3.logs import DISCARD
 from web3.types import EventData, TxReceipt
 
 from .api import ApiServer, create_app
-from .journal import Journal, recent_jobs
+from .journal import FINISHED, Journal, JournalEntry, recent_jobs
 from .metrics import metrics_text
 from .results import ResultStore
 from .runtimes import Runtime, create_runtime
@@ -44,7 +46,12 @@ STARTUP_RETRY_SECONDS = 120
 REORG_MARGIN = 12
 """Blocks re-scanned below the saved cursor on start: logs of reorganised blocks are seen again."""
 
-FAILPOINTS = ("claim", "submit", "finalize")
+MAX_INLINE_RESULT = 4_096
+"""Longest result carried on chain (`AssayMarket.MAX_INLINE_RESULT`), for consumer contracts."""
+
+_SLOT_STAGES = ("empty", "accepted", "committed", "revealed", "slashed")  # IAssayMarket.SlotStage
+
+FAILPOINTS = ("submit", "commit", "reveal", "settle")
 """Testing only: with $ASSAY_WORKER_FAILPOINT=<step> the worker SIGKILLs itself right after that
 step's transaction returns and before the journal records its outcome, the worst moment."""
 
@@ -62,13 +69,15 @@ class WorkerSettings:
     stake: int = 10**17
     poll_interval: float = 0.5
     confirmations: int = 0
+    open_claiming: bool = True
+    """Also take slots nobody was drawn for (after two accept windows), not only our own draws."""
     failpoint: str | None = None
 
 
 @dataclass
 class Counters:
     completed: int = 0
-    finalized: int = 0
+    settled: int = 0
     failed: int = 0
     refused: int = 0
     resumed: int = 0
@@ -90,13 +99,13 @@ class Worker:
         self.journal = Journal(settings.journal_path)
         deployment = client.deployment
         anchor = client.w3.eth.get_block(deployment.start_block)["hash"].hex()
-        self.journal.bind(deployment.chain_id, deployment.job_market, client.address, anchor)
+        self.journal.bind(deployment.chain_id, deployment.market, client.address, anchor)
         self.runtimes: dict[bytes, Runtime] = {}
         for name in settings.models:
             runtime = create_runtime(name)
             self.runtimes[runtime.manifest.model_id] = runtime
         self.counters = Counters()
-        self.to_finalize: dict[int, int] = {}  # job id -> challenge end timestamp
+        self.active: dict[int, Job] = {}  # jobs we hold a slot of, or may still get one of
         saved = self.journal.cursor
         start = client.deployment.start_block
         self.cursor = start if saved is None else max(start, saved - REORG_MARGIN)
@@ -120,11 +129,11 @@ class Worker:
             "models": [runtime.manifest.name for runtime in self.runtimes.values()],
             "last_block": self.cursor - 1,
             "jobs_completed": self.counters.completed,
-            "jobs_finalized": self.counters.finalized,
+            "jobs_settled": self.counters.settled,
             "jobs_failed": self.counters.failed,
             "jobs_refused": self.counters.refused,
             "jobs_resumed": self.counters.resumed,
-            "awaiting_finalization": len(self.to_finalize),
+            "active_jobs": len(self.active),
             "earned_wei": self.counters.earned_wei,
             "reorgs": self.counters.reorgs,
             "gas_spent_wei": self.counters.gas_spent_wei,
@@ -154,7 +163,7 @@ class Worker:
         finally:
             self.api.stop()
             self.journal.close()
-            log.info("worker stopped; %d job(s) await finalization", len(self.to_finalize))
+            log.info("worker stopped; %d job(s) in flight resume on the next start", len(self.active))
 
     def stop(self) -> None:
         self.stopping.set()
@@ -167,37 +176,41 @@ class Worker:
         reraise=True,
     )
     def _ensure_stake(self) -> None:
+        """Top the free stake up to the configured amount and serve every configured model."""
         free = self.client.stake_of().free
         if free < self.settings.stake:
             receipt = self._record(self.client.stake(self.settings.stake - free))
             log.info("staked %d wei (gas %d)", self.settings.stake - free, receipt["gasUsed"])
+        for runtime in self.runtimes.values():
+            joined = self.client.join_model(runtime.manifest)
+            if joined is not None:
+                log.info("joined the draws of %s", runtime.manifest.name)
 
     def _poll_once(self) -> None:
-        """One round: retry jobs left over, scan new logs, finalize what is due. Every step is
-        decided from the chain's state, so a step repeated after a transport error is safe; an
-        error on one job leaves it for the next round without holding up the others."""
+        """One round: reload jobs left over, scan new logs, then move every followed job forward.
+        Every step is decided from the chain's state, so a step repeated after a transport error
+        is safe; an error on one job leaves it for the next round without holding up the others."""
         try:
             for job_id in sorted(self.retry):
-                events = self.client.market.events.JobPosted.get_logs(
-                    from_block=self.client.deployment.start_block, argument_filters={"jobId": job_id}
-                )
+                job = self.client.job(job_id)
                 self.retry.discard(job_id)
-                if events:
-                    self._advance_safely(events[-1])  # the latest posting under this id
-                else:
+                try:
+                    self.active[job_id] = Job(self.client, job_id, job.terms)
+                except AssayError:
                     log.warning("job %d: no longer on chain (reorganised away); dropped", job_id)
                     self.journal.record(job_id, "lost", "no JobPosted event on this chain")
             self._detect_reorg()
             head = self.client.w3.eth.block_number - self.settings.confirmations
             for event in iter_logs(self.client.market.events.JobPosted, self.cursor, head):
-                if self.stopping.is_set():
-                    return  # the cursor stays put; jobs already handled are no longer open
-                self._advance_safely(event)
+                self._consider(event)
             if head >= self.cursor:
                 self.cursor = head + 1
                 self.journal.cursor = self.cursor
                 self._remember_block(head)
-            self._finalize_due()
+            for job in sorted(self.active.values(), key=lambda j: j.id):
+                if self.stopping.is_set():
+                    return
+                self._advance_safely(job)
         except AssayError as exc:
             log.warning("poll failed: %s", exc)
         except OSError as exc:  # the scan itself failed: the whole round is repeated
@@ -226,155 +239,191 @@ class Worker:
         self.counters.reorgs += 1
         self.cursor = min(self.cursor, fork)
         self.block_hashes = {n: h for n, h in self.block_hashes.items() if n < fork}
-        self.to_finalize.clear()  # re-derived from the chain through the retried jobs
+        self.active.clear()  # re-derived from the chain: rescanned logs and the journal
         self.retry |= {entry.job_id for entry in self.journal.unfinished()}
 
-    def _advance_safely(self, event: EventData) -> None:
+    def _advance_safely(self, job: Job) -> None:
         try:
-            self._advance(event)
+            self._advance(job)
         except OSError as exc:
-            self.retry.add(int(event["args"]["jobId"]))
+            self.retry.add(job.id)
             self._rpc_error(exc)
+        except Exception as exc:  # one failed job must never stop the worker; it expires and is refunded
+            self._drop(job, "failed", f"{exc!r}")
 
     def _rpc_error(self, exc: OSError) -> None:
         self.counters.rpc_errors += 1
         log.warning("RPC error, retrying next round: %s", exc)
 
-    def _advance(self, event: EventData) -> None:
-        """Take the job one or more steps forward from the state the chain reports."""
+    def _consider(self, event: EventData) -> None:
+        """A newly posted job: follow it when we serve its model and may get a slot."""
         args = event["args"]
-        job_id = int(args["jobId"])
-        runtime = self.runtimes.get(bytes(args["modelId"]))
-        if runtime is None:
+        if bytes(args["modelId"]) not in self.runtimes:
             return
-        info = self.client.job(job_id).info()
-        mine = info.worker == self.client.address
-        known = self.journal.get(job_id) is not None
-        if info.phase == JobPhase.OPEN:
-            if not self._claim(job_id, runtime, args):
-                return
-        elif info.phase == JobPhase.CLAIMED and mine:
-            pass  # claimed before a restart: compute and submit below
-        elif info.phase in (JobPhase.SUBMITTED, JobPhase.FINALIZABLE) and mine:
-            self.to_finalize[job_id] = info.challenge_end
-            self.journal.record(job_id, "submitted", "found submitted on chain", challenge_end=info.challenge_end)
+        job = Job(self.client, int(args["jobId"]), JobTerms.from_event(args["terms"]))
+        me = self.client.address
+        if job.terms.allowlist and me not in job.terms.allowlist:
             return
-        elif info.phase == JobPhase.FINALIZED and mine:
-            if known:
-                self.journal.record(job_id, "finalized", "found finalized on chain")
+        if not (me in job.terms.assignees or job.terms.allowlist or self.settings.open_claiming):
             return
-        else:
-            if known:  # someone else's now, or expired: nothing more to do
-                self.journal.record(job_id, "lost", f"phase {info.phase.name}, worker {info.worker}")
-            return
-        self._submit(job_id, runtime, args)
+        self.active[job.id] = job
 
-    def _claim(self, job_id: int, runtime: Runtime, args: Any) -> bool:
-        # everything that can be checked before claiming is: refusing costs nothing, failing later
-        # costs the collateral
+    def _advance(self, job: Job) -> None:
+        """Take the job one or more steps forward from the state the chain reports."""
+        phase = job.status()
+        entry = self.journal.get(job.id)
+        if phase == JobPhase.NONE:  # reorganised away
+            self._drop(job, "lost", "no longer on chain")
+            return
+        if phase == JobPhase.CLOSED:
+            self._closed(job)
+            return
+        slot, stage = self._my_slot(job)
+        if slot is None:
+            self._take(job, phase, entry)
+        elif stage == "committed" and phase == JobPhase.REVEALING:
+            self._reveal(job, slot, entry)
+        elif phase == JobPhase.SETTLEABLE:
+            self._settle(job, entry)
+
+    def _my_slot(self, job: Job) -> tuple[int | None, str]:
+        """The slot we hold and how far it got: `submitted` (single slot), `committed`, `revealed`."""
+        me = self.client.address
+        if job.terms.redundancy == 1:
+            worker, _, _ = job.outcome()
+            return (0, "submitted") if worker == me else (None, "")
+        for index in range(job.terms.redundancy):
+            (holder, stage), _ = self.client.market.functions.slotOf(job.id, index).call()
+            if holder == me:
+                return index, _SLOT_STAGES[stage]
+        return None, ""
+
+    def _empty_slots(self, job: Job) -> list[int]:
+        """Slots nobody holds (the market's `eligible` says who may take a slot, not whether it is free)."""
+        if job.terms.redundancy == 1:
+            return [0] if job.outcome()[0] == ZERO_ADDRESS else []
+        slots = range(job.terms.redundancy)
+        return [i for i in slots if self.client.market.functions.slotOf(job.id, i).call()[0][0] == ZERO_ADDRESS]
+
+    def _take(self, job: Job, phase: JobPhase, entry: JournalEntry | None) -> None:
+        """Run the job and submit (r = 1) or commit (r >= 2) for a slot we may take now. Every
+        check that can be made first is: refusing costs nothing, failing after taking a slot costs
+        the collateral."""
+        now = self._chain_time()
+        if phase not in (JobPhase.ASSIGNING, JobPhase.WORKING) or now > job.terms.claim_deadline:
+            self._drop(job, "lost", f"no slot taken; phase {phase.name.lower()}")
+            return
+        slot = next((i for i in self._empty_slots(job) if self.client.eligible(job, i)), None)
+        if slot is None:
+            return  # not our turn (yet): a later draw round or open claiming may let us in
+        runtime = self.runtimes[job.terms.model_id]
         try:
-            data = self._input_of(args)
+            data = job.input
         except StorageError as exc:
-            return self._refuse(job_id, f"input unavailable: {exc}")
+            self._drop(job, "refused", f"input unavailable: {exc}")
+            return
         problem = runtime.check_input(data)
         if problem is not None:
-            return self._refuse(job_id, problem)
-        self.journal.record(job_id, "claiming")
-        try:
-            receipt = self._record(self.client.claim(job_id))
-        except (ContractRevert, TransactionFailed) as exc:
-            # lost a race, cannot afford the collateral, or our own earlier claim (whose answer
-            # was lost) landed first: the chain says which
-            if self._holds(job_id, JobPhase.CLAIMED):
-                self.journal.record(job_id, "claimed", "found claimed by us on chain")
-                return True
-            self.journal.record(job_id, "lost", str(exc))
-            return self._refuse(job_id, str(exc))
-        self._failpoint("claim")
-        self.journal.record(job_id, "claimed", receipt["transactionHash"].hex())
-        log.info("job %d: claimed (gas %d)", job_id, receipt["gasUsed"])
-        return True
-
-    def _holds(self, job_id: int, *phases: JobPhase) -> bool:
-        """Whether the chain shows `job_id` as ours and in one of `phases`."""
-        info = self.client.job(job_id).info()
-        return info.worker == self.client.address and info.phase in phases
-
-    def _submit(self, job_id: int, runtime: Runtime, args: Any) -> None:
-        try:
-            (payload,) = runtime.run([self._input_of(args)])
-            digest = self.store.put(payload)
-            uri = f"{self.base_url}/results/0x{digest.hex()}"
-            self.journal.record(job_id, "submitting", uri, result_hash=digest)
-            receipt = self._record(self.client.submit_result(job_id, digest, uri))
-        except OSError:
-            raise  # a transport error is no verdict on the job: it is retried next round
-        except AssayError as exc:
-            if not self._holds(job_id, JobPhase.SUBMITTED, JobPhase.FINALIZABLE):
-                self.counters.failed += 1
-                self.journal.record(job_id, "failed", repr(exc))
-                log.error("job %d: submitting failed: %s", job_id, exc)
-                return
-            # our own earlier submission (whose answer was lost) landed first
-            receipt = None
-        except Exception as exc:  # one failed job must never stop the worker; it expires and is refunded
-            self.counters.failed += 1
-            self.journal.record(job_id, "failed", repr(exc))
-            log.error("job %d: failed after claiming: %r", job_id, exc)
+            self._drop(job, "refused", problem)
             return
-        self._failpoint("submit")
-        challenge_end = self.client.job(job_id).info().challenge_end
-        how = receipt["transactionHash"].hex() if receipt else "found submitted by us on chain"
-        self.journal.record(job_id, "submitted", how, challenge_end=challenge_end)
-        self.counters.completed += 1
-        self.to_finalize[job_id] = challenge_end
-        log.info("job %d: submitted 0x%s (%s)", job_id, digest.hex()[:16], how)
-
-    def _input_of(self, args: Any) -> bytes:
-        inline = bytes(args["input"])
-        if inline:
-            return inline
-        return fetch_payload(args["inputURI"], bytes(args["inputHash"]), allow_private=self.client.allow_private_uris)
-
-    def _refuse(self, job_id: int, reason: str) -> bool:
-        self.counters.refused += 1
-        log.warning("job %d: not claimed: %s", job_id, reason)
-        return False
-
-    def _finalize_due(self) -> None:
-        # the chain's clock, not ours: a finalize estimated against an earlier block would revert
-        now = self.client.w3.eth.get_block("latest")["timestamp"]
-        for job_id, challenge_end in sorted(self.to_finalize.items()):
-            if challenge_end > now:
-                continue
-            self.journal.record(job_id, "finalizing")
-            try:
-                receipt = self._record(self.client.finalize(job_id))
-                self._failpoint("finalize")
-                (paid,) = self.client.market.events.JobFinalized().process_receipt(receipt, errors=DISCARD)
-                log.info("job %d: finalized (gas %d)", job_id, receipt["gasUsed"])
-            except ContractRevert as exc:
-                if exc.name == "MarketChallengeWindowOpen":
-                    continue
-                # finalized already: by anyone (anyone may), or by our own transaction whose answer
-                # was lost; the payout is ours all the same. No such event: a reorg removed the job.
-                found = self.client.market.events.JobFinalized.get_logs(
-                    from_block=self.client.deployment.start_block, argument_filters={"jobId": job_id}
-                )
-                del self.to_finalize[job_id]
-                if not found:
-                    self.journal.record(job_id, "lost", f"cannot finalize: {exc}")
-                    continue
-                paid = found[0]
-                log.info("job %d: already finalized (%s)", job_id, exc.name)
-            except OSError as exc:
-                self._rpc_error(exc)
-                continue
+        # always computed afresh: after a reorg the same id may name another job
+        self.journal.record(job.id, "working")
+        (payload,) = runtime.run([data])
+        digest = self.store.put(payload)
+        uri = f"{self.base_url}/results/0x{digest.hex()}"
+        inline = self._inline(job, digest)
+        try:
+            if job.terms.redundancy == 1:
+                self.journal.record(job.id, "submitting", uri, result_hash=digest, slot=0)
+                receipt = self._record(self.client.submit_result(job, digest, uri, inline))
+                self._failpoint("submit")
+                self.journal.record(job.id, "submitted", receipt["transactionHash"].hex())
             else:
-                del self.to_finalize[job_id]
-            self.counters.finalized += 1
-            self.counters.earned_wei += int(paid["args"]["workerPay"])
-            self.journal.record(job_id, "finalized")
+                # the salt is journaled before the commitment leaves: without it we could never reveal.
+                # A commit whose answer was lost may still land later, so its salt is kept for a retry.
+                retrying = entry is not None and entry.state == "committing" and entry.salt is not None
+                salt = entry.salt if retrying and entry is not None and entry.salt else os.urandom(32)
+                self.journal.record(job.id, "committing", uri, result_hash=digest, slot=slot, salt=salt)
+                receipt = self._record(self.client.commit(job, slot, digest, salt))
+                self._failpoint("commit")
+                self.journal.record(job.id, "committed", receipt["transactionHash"].hex())
+        except (ContractRevert, TransactionFailed) as exc:
+            # lost a race for the slot, or the window closed; the chain says whether we hold it
+            if self._my_slot(job)[0] is None:
+                log.info("job %d: slot %d not taken: %s", job.id, slot, exc)
+                return
+        self.counters.completed += 1
+        log.info("job %d: slot %d taken, result 0x%s", job.id, slot, digest.hex()[:16])
+
+    def _reveal(self, job: Job, slot: int, entry: JournalEntry | None) -> None:
+        if entry is None or entry.salt is None or entry.result_hash is None:
+            self._drop(job, "failed", "committed on chain but the journal has no salt: cannot reveal")
+            return
+        digest = entry.result_hash
+        uri = f"{self.base_url}/results/0x{digest.hex()}"
+        self.journal.record(job.id, "revealing")
+        try:
+            receipt = self._record(self.client.reveal(job, slot, digest, entry.salt, uri, self._inline(job, digest)))
+        except (ContractRevert, TransactionFailed) as exc:
+            if self._my_slot(job)[1] != "revealed":
+                log.warning("job %d: reveal failed: %s", job.id, exc)
+                return
+        else:
+            self._failpoint("reveal")
+            self.journal.record(job.id, "revealed", receipt["transactionHash"].hex())
+        log.info("job %d: revealed slot %d", job.id, slot)
+
+    def _settle(self, job: Job, entry: JournalEntry | None) -> None:
+        """Settle a job whose window has passed; anyone may, so a revert usually means someone did."""
+        result = b""
+        if entry is not None and entry.result_hash is not None and job.terms.consumer != ZERO_ADDRESS:
+            result = self.store.get(entry.result_hash) or b""
+        self.journal.record(job.id, "settling")
+        try:
+            self._record(self.client.settle(job, result))
+            self._failpoint("settle")
+        except (ContractRevert, TransactionFailed) as exc:
+            log.info("job %d: settle did not go through (%s); checking the chain", job.id, exc)
+        if job.status() == JobPhase.CLOSED:
+            self._closed(job)
+
+    def _closed(self, job: Job) -> None:
+        """Record how a job we followed ended, and what it paid us."""
+        me = self.client.address
+        paid = self.client.market.events.WorkerPaid.get_logs(
+            from_block=self.client.deployment.start_block, argument_filters={"jobId": job.id, "worker": me}
+        )
+        earned = sum(int(e["args"]["amount"]) for e in paid)
+        entry = self.journal.get(job.id)
+        if entry is None or entry.state in FINISHED:
+            self.active.pop(job.id, None)
+            return
+        self.counters.settled += 1
+        self.counters.earned_wei += earned
+        self._drop(job, "settled", f"earned {earned} wei")
+        log.info("job %d: settled, earned %d wei", job.id, earned)
+
+    def _inline(self, job: Job, digest: bytes) -> bytes:
+        """Result bytes to put on chain: only for consumer contracts, and only when small."""
+        if job.terms.consumer == ZERO_ADDRESS:
+            return b""
+        payload = self.store.get(digest) or b""
+        return payload if len(payload) <= MAX_INLINE_RESULT else b""
+
+    def _drop(self, job: Job, state: str, reason: str) -> None:
+        self.active.pop(job.id, None)
+        if state == "refused":
+            self.counters.refused += 1
+            log.warning("job %d: not taken: %s", job.id, reason)
+            return
+        if self.journal.get(job.id) is not None or state == "failed":
+            if state == "failed":
+                self.counters.failed += 1
+                log.error("job %d: %s", job.id, reason)
+            self.journal.record(job.id, state, reason)
+
+    def _chain_time(self) -> int:
+        return int(self.client.w3.eth.get_block("latest")["timestamp"])
 
     def _record(self, receipt: TxReceipt) -> TxReceipt:
         self.counters.gas_spent_wei += gas_cost(receipt)

@@ -1,8 +1,10 @@
 """The worker's durable journal: SQLite in WAL mode, written *before* each transaction.
 
 Every job the worker touches gets a row whose `state` is the last intent or outcome recorded
-(`claiming` → `claimed` → `submitting` → `submitted` → `finalizing` → `finalized`, or an end
-state `lost` / `failed`), and every change is appended to `history`. After a crash the worker
+(`working` → `submitting` → `submitted` for one slot, or `working` → `committing` → `committed`
+→ `revealing` → `revealed` for redundant jobs; then `settling` → `settled`, or an end state
+`lost` / `failed`), and every change is appended to `history`. A commitment's salt is written
+with its `committing` intent, before the transaction leaves, so a crash can never lose it. After a crash the worker
 reads the unfinished rows and reconciles each with the chain, which is the truth: an intent
 without an outcome means "the transaction may or may not have landed; look before acting".
 The scan cursor (last block whose logs were processed) lives here too."""
@@ -16,7 +18,7 @@ from pathlib import Path
 
 from assay import ConfigError
 
-FINISHED = ("finalized", "lost", "failed")
+FINISHED = ("settled", "lost", "failed")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -24,7 +26,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     job_id INTEGER PRIMARY KEY,
     state TEXT NOT NULL,
     result_hash BLOB,
-    challenge_end INTEGER,
+    slot INTEGER,
+    salt BLOB,
     updated_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS history (
@@ -42,7 +45,8 @@ class JournalEntry:
     job_id: int
     state: str
     result_hash: bytes | None
-    challenge_end: int | None
+    slot: int | None
+    salt: bytes | None
 
 
 class Journal:
@@ -90,20 +94,22 @@ class Journal:
         detail: str = "",
         *,
         result_hash: bytes | None = None,
-        challenge_end: int | None = None,
+        slot: int | None = None,
+        salt: bytes | None = None,
     ) -> None:
         """Set the job's state (keeping fields not given) and append it to the history, atomically."""
         now = time.time()
         with self._transaction():
             self._db.execute(
-                """INSERT INTO jobs (job_id, state, result_hash, challenge_end, updated_at)
-                   VALUES (?, ?, ?, ?, ?)
+                """INSERT INTO jobs (job_id, state, result_hash, slot, salt, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?)
                    ON CONFLICT (job_id) DO UPDATE SET
                      state = excluded.state,
                      result_hash = COALESCE(excluded.result_hash, jobs.result_hash),
-                     challenge_end = COALESCE(excluded.challenge_end, jobs.challenge_end),
+                     slot = COALESCE(excluded.slot, jobs.slot),
+                     salt = COALESCE(excluded.salt, jobs.salt),
                      updated_at = excluded.updated_at""",
-                (job_id, state, result_hash, challenge_end, now),
+                (job_id, state, result_hash, slot, salt, now),
             )
             self._db.execute(
                 "INSERT INTO history (job_id, state, detail, at) VALUES (?, ?, ?, ?)", (job_id, state, detail, now)
@@ -111,7 +117,7 @@ class Journal:
 
     def get(self, job_id: int) -> JournalEntry | None:
         row = self._db.execute(
-            "SELECT job_id, state, result_hash, challenge_end FROM jobs WHERE job_id = ?", (job_id,)
+            "SELECT job_id, state, result_hash, slot, salt FROM jobs WHERE job_id = ?", (job_id,)
         ).fetchone()
         return JournalEntry(*row) if row else None
 
@@ -119,7 +125,7 @@ class Journal:
         """Jobs whose last state is not an end state, oldest first."""
         marks = ",".join("?" * len(FINISHED))
         rows = self._db.execute(
-            f"SELECT job_id, state, result_hash, challenge_end FROM jobs WHERE state NOT IN ({marks}) ORDER BY job_id",
+            f"SELECT job_id, state, result_hash, slot, salt FROM jobs WHERE state NOT IN ({marks}) ORDER BY job_id",
             FINISHED,
         ).fetchall()
         return [JournalEntry(*row) for row in rows]

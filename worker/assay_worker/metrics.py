@@ -28,7 +28,7 @@ class WorkerCollector(Collector):
         jobs = CounterMetricFamily("assay_worker_jobs", "Jobs by what happened to them", labels=[*labels, "outcome"])
         for outcome, count in (
             ("submitted", counters.completed),
-            ("finalized", counters.finalized),
+            ("settled", counters.settled),
             ("refused", counters.refused),
             ("failed", counters.failed),
             ("resumed", counters.resumed),
@@ -38,8 +38,8 @@ class WorkerCollector(Collector):
         yield _counter("assay_worker_earned_wei", "Payouts credited to the worker", labels, values, counters.earned_wei)
         yield _counter("assay_worker_gas_spent_wei", "Wei spent on gas", labels, values, counters.gas_spent_wei)
         yield _counter("assay_worker_rpc_errors", "RPC calls that failed", labels, values, counters.rpc_errors)
-        awaiting = GaugeMetricFamily("assay_worker_awaiting_finalization", "Submitted jobs not yet paid", labels=labels)
-        awaiting.add_metric(values, len(worker.to_finalize))
+        awaiting = GaugeMetricFamily("assay_worker_active_jobs", "Jobs in flight (slot held or sought)", labels=labels)
+        awaiting.add_metric(values, len(worker.active))
         yield awaiting
         block = GaugeMetricFamily("assay_worker_last_scanned_block", "Last block whose logs were read", labels=labels)
         block.add_metric(values, worker.cursor - 1)

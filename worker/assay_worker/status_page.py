@@ -30,15 +30,15 @@ h1 {{ font-size: 1.4rem; }} .badge {{ padding: .2rem .6rem; border-radius: 1rem;
 .card {{ border: 1px solid #d0d7de; border-radius: .5rem; padding: .8rem 1.2rem; min-width: 9rem; }}
 .card b {{ display: block; font-size: 1.5rem; }}
 table {{ border-collapse: collapse; width: 100%; }} td, th {{ border-bottom: 1px solid #d0d7de;
-  padding: .35rem .6rem; text-align: left; }} .finalized {{ color: #1a7f37; }} .failed, .lost {{ color: #cf222e; }}
+  padding: .35rem .6rem; text-align: left; }} .settled {{ color: #1a7f37; }} .failed, .lost {{ color: #cf222e; }}
 code {{ font-size: .8rem; }}
 </style></head><body>
 <h1>Assay worker <code>{escape(health["address"])}</code> <span class="badge">{escape(health["status"])}</span></h1>
 <p>chain {health["chain_id"]} · last scanned block {health["last_block"]}</p>
 <div class="cards">
 <div class="card">earned<b>{earned:.6f} ETH</b></div>
-<div class="card">jobs finalized<b>{health["jobs_finalized"]}</b></div>
-<div class="card">awaiting payout<b>{health["awaiting_finalization"]}</b></div>
+<div class="card">jobs settled<b>{health["jobs_settled"]}</b></div>
+<div class="card">jobs in flight<b>{health["active_jobs"]}</b></div>
 <div class="card">refused / failed<b>{health["jobs_refused"]} / {health["jobs_failed"]}</b></div>
 <div class="card">gas spent<b>{gas:.6f} ETH</b></div>
 </div>

@@ -6,13 +6,16 @@ $ASSAY_KEYSTORE_PASSWORD or a hidden prompt), $ASSAY_PRIVATE_KEY, or --dev-accou
 
 from __future__ import annotations
 
+import json
 import sys
+from pathlib import Path
+from typing import Literal
 
 import click
 
 from .._deploy import MarketParams, deploy_contracts
 from .._errors import AssayError
-from .._models import BUILTIN_MODELS
+from .._models import BUILTIN_MODELS, MODES, ModelManifest
 from ._context import (
     KEYSTORE_ENV,
     Settings,
@@ -22,6 +25,7 @@ from ._context import (
     json_option,
     parse_eth,
     pass_settings,
+    show_deployment,
 )
 from ._devnet import devnet
 from ._jobs import job
@@ -52,9 +56,16 @@ cli.add_command(worker)
 @click.option("--treasury", help="fee receiver [default: the deployer]")
 @click.option("--fee-bps", default=MarketParams.fee_bps, show_default=True)
 @click.option("--collateral-bps", default=MarketParams.collateral_bps, show_default=True)
-@click.option("--min-collateral", default="0.001", show_default=True, help="ETH")
 @click.option("--challenge-window", default=MarketParams.challenge_window, show_default=True, help="seconds")
+@click.option("--dispute-window", default=MarketParams.dispute_window, show_default=True, help="seconds")
 @click.option("--unstake-cooldown", default=MarketParams.unstake_cooldown, show_default=True, help="seconds")
+@click.option(
+    "--arbiter",
+    type=click.Choice(["trusted", "committee"]),
+    default="trusted",
+    show_default=True,
+    help="trusted: the deployer rules (testnets); committee: staked verifiers vote",
+)
 @json_option
 @pass_settings
 def deploy(
@@ -63,25 +74,29 @@ def deploy(
     treasury: str | None,
     fee_bps: int,
     collateral_bps: int,
-    min_collateral: str,
     challenge_window: int,
+    dispute_window: int,
     unstake_cooldown: int,
+    arbiter: Literal["trusted", "committee"],
     as_json: bool,
 ) -> None:
-    """Deploy StakingRegistry and JobMarket and write <out>/<chainId>.json."""
+    """Deploy the Assay contracts, register the built-in models and write <out>/<chainId>.json."""
     from web3 import Web3
 
     w3 = Web3(Web3.HTTPProvider(settings.rpc_url, request_kwargs={"timeout": 30}))
     params = MarketParams(
-        treasury, fee_bps, collateral_bps, parse_eth(min_collateral), challenge_window, unstake_cooldown
+        treasury=treasury,
+        fee_bps=fee_bps,
+        collateral_bps=collateral_bps,
+        challenge_window=challenge_window,
+        dispute_window=dispute_window,
+        unstake_cooldown=unstake_cooldown,
+        arbiter=arbiter,
     )
     with console.status("deploying…"):
         deployment = deploy_contracts(w3, settings.account(w3), params)
     path = deployment.save(out)
-    if as_json:
-        emit_json({"chain_id": deployment.chain_id, "job_market": deployment.job_market, "staking": deployment.staking})
-    else:
-        console.print(f"JobMarket {deployment.job_market}\nStakingRegistry {deployment.staking}\nwrote {path}")
+    show_deployment(deployment, as_json, f"wrote {path}")
 
 
 @cli.group()
@@ -102,6 +117,34 @@ def list_models(as_json: bool) -> None:
     else:
         for r in records:
             click.echo(f"{r['name']:<42} {r['model_id']}  ({r['runtime']}, {r['verification']})")
+
+
+@models.command(name="register")
+@click.argument("manifest")
+@json_option
+@pass_settings
+def register_model(settings: Settings, manifest: str, as_json: bool) -> None:
+    """Register MANIFEST (a built-in model's name, or a JSON file with name, runtime,
+    weights_digest, verification and optional audit_bps, min_collateral) and print its id."""
+    chosen = BUILTIN_MODELS.get(manifest) or read_manifest(Path(manifest))
+    model_id = settings.client().register_model(chosen)
+    if as_json:
+        emit_json({"name": chosen.name, "model_id": "0x" + model_id.hex(), "manifest_uri": chosen.manifest_uri})
+    else:
+        console.print(f"registered {chosen.name} as 0x{model_id.hex()}")
+
+
+def read_manifest(path: Path) -> ModelManifest:
+    if not path.is_file():
+        raise click.BadParameter(f"{path} is neither a built-in model ({', '.join(BUILTIN_MODELS)}) nor a file")
+    try:
+        data = json.loads(path.read_text())
+        manifest = ModelManifest(**data)
+    except (ValueError, TypeError) as exc:
+        raise click.BadParameter(f"{path} is not a valid manifest: {exc}") from exc
+    if manifest.verification not in MODES:
+        raise click.BadParameter(f"verification must be one of {', '.join(MODES)}, got {manifest.verification!r}")
+    return manifest
 
 
 @cli.command()

@@ -16,6 +16,7 @@ from rich.console import Console
 from web3 import Web3
 
 from .._client import AssayClient
+from .._deployments import Deployment
 from .._errors import ConfigError
 from .._keys import decrypt_keystore
 from ..devnet import dev_key
@@ -95,3 +96,14 @@ def emit_json(data: Any) -> None:
 
 pass_settings = click.make_pass_decorator(Settings)
 json_option = click.option("--json", "as_json", is_flag=True, help="print machine-readable JSON to stdout")
+
+
+def show_deployment(deployment: Deployment, as_json: bool, note: str, extra: dict[str, Any] | None = None) -> None:
+    """Print a deployment's addresses (as JSON: the deployments file's fields)."""
+    contracts = json.loads(deployment.to_json())["contracts"]
+    if as_json:
+        emit_json({"chain_id": deployment.chain_id, "contracts": contracts} | (extra or {}))
+        return
+    console.print(note)
+    for name, address in contracts.items():
+        console.print(f"  {name:<17} {address}")

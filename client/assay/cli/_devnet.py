@@ -10,7 +10,7 @@ from eth_account import Account
 
 from .._deploy import MarketParams, deploy_contracts
 from ..devnet import ANVIL_KEYS, Anvil, stop_process
-from ._context import console, emit_json, json_option
+from ._context import console, json_option, show_deployment
 
 STATE = Path(".assay") / "devnet.json"
 
@@ -42,11 +42,9 @@ def up(port: int, block_time: float, challenge_window: int, out: str, as_json: b
     path = deployment.save(out)
     state = {"pid": chain.pid, "rpc_url": chain.url, "deployments": str(path)}
     STATE.write_text(json.dumps(state, indent=2))
+    show_deployment(deployment, as_json, f"anvil running at {chain.url} (pid {chain.pid}); wrote {path}", state)
     if as_json:
-        emit_json(state | {"job_market": deployment.job_market, "staking": deployment.staking})
         return
-    console.print(f"anvil running at {chain.url} (pid {chain.pid}); contracts deployed, wrote {path}")
-    console.print(f"  JobMarket        {deployment.job_market}\n  StakingRegistry  {deployment.staking}")
     console.print("  development accounts, 10,000 ETH each (use --dev-account N):")
     for index, key in enumerate(ANVIL_KEYS):
         console.print(f"    {index}  {Account.from_key(key).address}")

@@ -21,10 +21,12 @@ def info_record(info: JobInfo) -> dict[str, Any]:
         "worker": info.worker,
         "model_id": "0x" + info.model_id.hex(),
         "reward_wei": info.reward,
-        "collateral_wei": info.collateral,
-        "claim_deadline": info.claim_deadline,
-        "result_deadline": info.result_deadline,
+        "redundancy": info.terms.redundancy,
+        "collateral_wei": info.terms.collateral,
+        "claim_deadline": info.terms.claim_deadline,
+        "result_deadline": info.terms.result_deadline,
         "challenge_end": info.challenge_end or None,
+        "success": info.success,
         "result_hash": "0x" + info.result_hash.hex() if info.result_hash else None,
     }
 
@@ -53,7 +55,8 @@ def job() -> None:
 )
 @click.option("--input-uri", help="where you host the input; only its hash and this URI go on chain")
 @click.option("--reward", required=True, help="reward in ETH, e.g. 0.01")
-@click.option("--claim-timeout", default=600, show_default=True, help="seconds the job can be claimed")
+@click.option("--redundancy", default=1, show_default=True, help="workers that run the job (1-8)")
+@click.option("--claim-timeout", default=600, show_default=True, help="seconds slots can be taken")
 @click.option("--result-timeout", default=1800, show_default=True, help="seconds after posting to deliver")
 @click.option("--wait", "wait_for", is_flag=True, help="wait for the verified result")
 @click.option("--timeout", default=600.0, show_default=True, help="seconds to wait with --wait")
@@ -66,6 +69,7 @@ def post(
     input_file: Path | None,
     input_uri: str | None,
     reward: str,
+    redundancy: int,
     claim_timeout: int,
     result_timeout: int,
     wait_for: bool,
@@ -82,6 +86,7 @@ def post(
             BUILTIN_MODELS[model],
             data,
             reward=parse_eth(reward),
+            redundancy=redundancy,
             claim_timeout=claim_timeout,
             result_timeout=result_timeout,
             input_uri=input_uri,
@@ -162,7 +167,7 @@ def list_jobs(settings: Settings, requester: str | None, mine: bool, as_json: bo
 @click.argument("job_id", type=int)
 @pass_settings
 def cancel(settings: Settings, job_id: int) -> None:
-    """Cancel your unclaimed job; its reward becomes withdrawable."""
+    """Cancel your job before any slot is taken; its reward becomes withdrawable."""
     receipt = settings.client().job(job_id).cancel()
     console.print(f"job {job_id} cancelled (gas {receipt['gasUsed']:,}); `assay withdraw` sends you the reward")
 
@@ -171,6 +176,6 @@ def cancel(settings: Settings, job_id: int) -> None:
 @click.argument("job_id", type=int)
 @pass_settings
 def refund(settings: Settings, job_id: int) -> None:
-    """Refund an expired job to its requester (anyone may call)."""
+    """Settle a job whose deadline passed without a result: its escrow returns to the requester (anyone may call)."""
     receipt = settings.client().job(job_id).refund()
     console.print(f"job {job_id} refunded (gas {receipt['gasUsed']:,}); the requester can `assay withdraw`")
