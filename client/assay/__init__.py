@@ -29,7 +29,7 @@ from ._errors import (
     UnsafeURI,
 )
 from ._jobs import Job, JobInfo, JobPhase, JobResult, JobTerms
-from ._models import BUILTIN_MODELS, ECHO, MINILM_L6_V2, ModelManifest
+from ._models import BUILTIN_MODELS, ECHO, MINILM_L6_V2, SENTIMENT_MINILM, ModelManifest
 from ._storage import content_hash, fetch_payload
 from ._transactions import gas_cost
 
@@ -38,6 +38,7 @@ __all__ = [
     "ECHO",
     "MAX_INLINE_INPUT",
     "MINILM_L6_V2",
+    "SENTIMENT_MINILM",
     "Artifact",
     "AssayClient",
     "AssayError",

