@@ -107,6 +107,152 @@ contract SingleSlotHandler is Test {
     }
 }
 
+/// @notice Drives three-slot exact-mode jobs: honest workers commit and reveal the true hash, one
+/// liar commits another hash and may not reveal; every step may be skipped or come late. Keeps the
+/// escrow of open jobs as a ghost sum, and flags any slash of a worker that revealed the truth.
+contract RedundantHandler is Test {
+    IHandlerHost internal immutable base;
+    AssayMarket internal immutable market;
+    address internal immutable liar;
+    address[] internal actors;
+
+    bytes32 internal constant SALT = bytes32(uint256(7));
+
+    struct Live {
+        uint256 jobId;
+        IAssayMarket.JobTerms terms;
+    }
+
+    Live[] internal live;
+    uint256 public ghostEscrow;
+    uint256 public ghostPaidOut;
+    uint256 public settledCount;
+    bool public honestSlashed;
+    mapping(uint256 jobId => uint256) public settleCount;
+    mapping(uint256 jobId => mapping(address worker => bytes32)) internal revealed;
+
+    constructor(IHandlerHost base_, AssayMarket market_, address[] memory actors_, address liar_) {
+        base = base_;
+        market = market_;
+        actors = actors_;
+        liar = liar_;
+    }
+
+    function truth(uint256 jobId) public pure returns (bytes32) {
+        return keccak256(abi.encode("truth", jobId));
+    }
+
+    function _answer(uint256 jobId, address worker) internal view returns (bytes32) {
+        return worker == liar ? keccak256(abi.encode("lie", jobId)) : truth(jobId);
+    }
+
+    function post(uint256 reward) external {
+        reward = bound(reward, 3, 5 ether);
+        IAssayMarket.JobRequest memory request = IAssayMarket.JobRequest({
+            modelId: base.modelIdForHandler(),
+            token: address(0),
+            reward: uint128(reward),
+            redundancy: 3,
+            claimDeadline: uint40(block.timestamp + 1 hours),
+            resultDeadline: uint40(block.timestamp + 2 hours),
+            consumer: address(0),
+            callbackGas: 0,
+            inputHash: bytes32(0),
+            allowlist: new address[](0)
+        });
+        address requester = actors[0];
+        vm.deal(requester, reward);
+        vm.recordLogs();
+        vm.prank(requester);
+        uint256 jobId = market.postJob{value: reward}(request, "in", "");
+        live.push();
+        Live storage l = live[live.length - 1];
+        l.jobId = jobId;
+        l.terms = base.postedTermsForHandler(vm.getRecordedLogs());
+        ghostEscrow += reward;
+    }
+
+    /// @dev every assigned worker of the job commits (the ones whose slot is still empty)
+    function commit(uint256 index) external {
+        if (live.length == 0) return;
+        Live storage l = live[index % live.length];
+        for (uint256 slot; slot < 3; ++slot) {
+            address worker = l.terms.assignees[slot];
+            if (worker == address(0)) continue;
+            bytes32 commitment = keccak256(abi.encode(l.jobId, worker, _answer(l.jobId, worker), SALT));
+            vm.prank(worker);
+            try market.commit(l.jobId, l.terms, slot, commitment) {} catch {}
+        }
+    }
+
+    /// @dev every committed worker reveals, except that the liar stays silent when `liarSilent`
+    function reveal(uint256 index, bool liarSilent) external {
+        if (live.length == 0) return;
+        Live storage l = live[index % live.length];
+        for (uint256 slot; slot < 3; ++slot) {
+            address worker = l.terms.assignees[slot];
+            if (worker == address(0) || (worker == liar && liarSilent)) continue;
+            bytes32 answer = _answer(l.jobId, worker);
+            vm.prank(worker);
+            try market.reveal(l.jobId, l.terms, slot, answer, SALT, "", "") {
+                revealed[l.jobId][worker] = answer;
+            } catch {}
+        }
+    }
+
+    function settle(uint256 index) external {
+        if (live.length == 0) return;
+        uint256 i = index % live.length;
+        Live memory l = live[i];
+        vm.recordLogs();
+        try market.settle(l.jobId, l.terms, IAssayMarket.Outcome(address(0), 0, address(0)), "") {
+            Vm.Log[] memory logs = vm.getRecordedLogs();
+            for (uint256 k; k < logs.length; ++k) {
+                if (logs[k].topics[0] != IAssayMarket.WorkerSlashed.selector) continue;
+                address slashed = address(uint160(uint256(logs[k].topics[2])));
+                if (revealed[l.jobId][slashed] == truth(l.jobId)) honestSlashed = true;
+            }
+            if (uint256(market.jobState(l.jobId).status) == 0) {
+                ghostEscrow -= l.terms.reward;
+                ++settleCount[l.jobId];
+                ++settledCount;
+                live[i] = live[live.length - 1];
+                live.pop();
+            }
+        } catch {}
+    }
+
+    function warp(uint256 seconds_) external {
+        vm.warp(block.timestamp + bound(seconds_, 1, 20 minutes));
+        vm.roll(block.number + 1);
+    }
+
+    function withdraw(uint256 who) external {
+        address account = actors[who % actors.length];
+        uint256 owed = market.balanceOf(address(0), account);
+        if (owed == 0) return;
+        vm.prank(account);
+        market.withdraw(address(0));
+        ghostPaidOut += owed;
+    }
+
+    /// @dev moves the clock past every deadline and settles until nothing is open (a dispute
+    /// with no ruling needs two settles: one opens it, one closes it after the dispute window)
+    function settleEverything() external {
+        for (uint256 round; round < 3 && live.length != 0; ++round) {
+            vm.warp(block.timestamp + 40 days);
+            vm.roll(block.number + 1);
+            for (uint256 i = live.length; i > 0; --i) {
+                this.settle(i - 1);
+            }
+        }
+    }
+
+    function liveCount() external view returns (uint256) {
+        return live.length;
+    }
+}
+
 /// @notice Solvency and conservation of the market's ETH under random single-slot job traffic.
 /// The default profile keeps CI fast; `FOUNDRY_PROFILE=deep` runs 256 x 500 = 128,000 calls per invariant.
 /// forge-config: default.invariant.runs = 16
@@ -159,5 +305,85 @@ contract AssayMarketInvariantTest is MarketBase {
             sum += registry.stakeOf(actors[i]).free + registry.stakeOf(actors[i]).locked;
         }
         assertEq(address(registry).balance, sum);
+    }
+}
+
+/// @notice Three-slot jobs with an honest majority and a liar under random steps: solvency, exact
+/// conservation, the honest never slashed, and every job closed once the clock passes its deadlines.
+/// forge-config: default.invariant.runs = 16
+/// forge-config: default.invariant.depth = 100
+contract AssayMarketRedundantInvariantTest is MarketBase {
+    RedundantHandler internal handler;
+    address[] internal actors;
+
+    function setUp() public override {
+        super.setUp();
+        actors.push(requester);
+        actors.push(treasury);
+        for (uint256 i; i < workers.length; ++i) {
+            actors.push(workers[i]);
+        }
+        actors.push(verifier);
+        handler = new RedundantHandler(IHandlerHost(address(this)), market, actors, workers[3]);
+        targetContract(address(handler));
+        bytes4[] memory selectors = new bytes4[](6);
+        selectors[0] = RedundantHandler.post.selector;
+        selectors[1] = RedundantHandler.commit.selector;
+        selectors[2] = RedundantHandler.reveal.selector;
+        selectors[3] = RedundantHandler.settle.selector;
+        selectors[4] = RedundantHandler.warp.selector;
+        selectors[5] = RedundantHandler.withdraw.selector;
+        targetSelector(FuzzSelector(address(handler), selectors));
+    }
+
+    function modelIdForHandler() external view returns (bytes32) {
+        return modelId;
+    }
+
+    function postedTermsForHandler(Vm.Log[] memory logs) external pure returns (IAssayMarket.JobTerms memory terms) {
+        for (uint256 i = logs.length; i > 0; --i) {
+            if (logs[i - 1].topics[0] == IAssayMarket.JobPosted.selector) {
+                (terms,,) = abi.decode(logs[i - 1].data, (IAssayMarket.JobTerms, bytes, string));
+                return terms;
+            }
+        }
+        revert("no JobPosted");
+    }
+
+    function _owedSum() private view returns (uint256 sum) {
+        for (uint256 i; i < actors.length; ++i) {
+            sum += market.balanceOf(address(0), actors[i]);
+        }
+        sum += market.balanceOf(address(0), address(arbiter));
+    }
+
+    function _stakeSum() private view returns (uint256 sum) {
+        for (uint256 i; i < actors.length; ++i) {
+            sum += registry.stakeOf(actors[i]).free + registry.stakeOf(actors[i]).locked;
+        }
+    }
+
+    /// the market holds exactly the escrow of open jobs plus every balance it owes
+    function invariant_redundantMarketSolventAndExact() public view {
+        assertEq(address(market).balance, handler.ghostEscrow() + _owedSum());
+    }
+
+    /// the registry holds exactly the stake it accounts for
+    function invariant_redundantRegistryConserves() public view {
+        assertEq(address(registry).balance, _stakeSum());
+    }
+
+    /// a worker that revealed the true result is never slashed
+    function invariant_honestNeverSlashed() public view {
+        assertFalse(handler.honestSlashed());
+    }
+
+    /// once every deadline has passed, every job closes, at most once, and the market owes only balances
+    function afterInvariant() public {
+        handler.settleEverything();
+        assertEq(handler.liveCount(), 0);
+        assertEq(handler.ghostEscrow(), 0);
+        assertEq(address(market).balance, _owedSum());
+        assertFalse(handler.honestSlashed());
     }
 }
