@@ -257,6 +257,8 @@ contract RedundantHandler is Test {
 /// The default profile keeps CI fast; `FOUNDRY_PROFILE=deep` runs 256 x 500 = 128,000 calls per invariant.
 /// forge-config: default.invariant.runs = 16
 /// forge-config: default.invariant.depth = 100
+/// forge-config: deep.invariant.runs = 256
+/// forge-config: deep.invariant.depth = 500
 contract AssayMarketInvariantTest is MarketBase {
     SingleSlotHandler internal handler;
     address[] internal actors;
@@ -312,6 +314,8 @@ contract AssayMarketInvariantTest is MarketBase {
 /// conservation, the honest never slashed, and every job closed once the clock passes its deadlines.
 /// forge-config: default.invariant.runs = 16
 /// forge-config: default.invariant.depth = 100
+/// forge-config: deep.invariant.runs = 256
+/// forge-config: deep.invariant.depth = 500
 contract AssayMarketRedundantInvariantTest is MarketBase {
     RedundantHandler internal handler;
     address[] internal actors;
