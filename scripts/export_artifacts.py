@@ -12,18 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from assay._artifacts import CONTRACTS  # the list the SDK loads is the list exported
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "out"
 TARGET = ROOT / "client" / "assay" / "artifacts"
-CONTRACTS = (
-    "AssayMarket",
-    "JobSettlement",
-    "WorkerRegistry",
-    "ModelRegistry",
-    "TrustedArbiter",
-    "CommitteeArbiter",
-    "SentimentOracle",
-)
 
 
 def render(name: str) -> str:
