@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from assay import ECHO, AssayClient, Deployment
 from assay._deploy import MarketParams, deploy_contracts
@@ -105,3 +109,32 @@ def worker_process(
         log_path=folder / f"worker{key_index}.log",
         **kwargs,
     )
+
+
+@contextmanager
+def gateway_server(rpc_url: str, folder: Path, *options: str) -> Iterator[str]:
+    """`assay gateway serve` in a subprocess, blobs under `<folder>/blobs` (the deployments file
+    is read from `folder`); yields its URL once /health answers."""
+    port = free_port()
+    args = ["--rpc-url", rpc_url, "--deployments", str(folder), "gateway", "serve", "--dir", str(folder / "blobs")]
+    log = (folder / "gateway.log").open("w")
+    process = subprocess.Popen(
+        ["assay", *args, "--port", str(port), *options], stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy()
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, (folder / "gateway.log").read_text()
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the gateway did not answer within 30 s"
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()

@@ -18,6 +18,7 @@ from ._errors import (
     ConfigError,
     ContractRevert,
     DeploymentNotFound,
+    FeeCapExceeded,
     InsufficientFunds,
     JobError,
     JobNotCompleted,
@@ -30,8 +31,9 @@ from ._errors import (
 )
 from ._jobs import Job, JobInfo, JobPhase, JobResult, JobTerms
 from ._models import BUILTIN_MODELS, ECHO, MINILM_L6_V2, SENTIMENT_MINILM, ModelManifest
-from ._storage import content_hash, fetch_payload
 from ._transactions import gas_cost
+from ._txmanager import TxManager, TxPolicy
+from .storage import Storage, check_uri, content_hash, fetch_payload
 
 __all__ = [
     "BUILTIN_MODELS",
@@ -48,6 +50,7 @@ __all__ = [
     "ContractRevert",
     "Deployment",
     "DeploymentNotFound",
+    "FeeCapExceeded",
     "InsufficientFunds",
     "Job",
     "JobError",
@@ -61,13 +64,18 @@ __all__ = [
     "PayloadTooLarge",
     "ResultMismatch",
     "StakeInfo",
+    "Storage",
     "StorageError",
     "TransactionFailed",
+    "TxManager",
+    "TxPolicy",
     "UnsafeURI",
+    "check_uri",
     "commitment_of",
     "content_hash",
     "errors",
     "fetch_payload",
     "gas_cost",
     "load_artifact",
+    "storage",
 ]

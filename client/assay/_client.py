@@ -24,8 +24,8 @@ from ._errors import ChainError, ChainMismatch, ConfigError, InsufficientFunds
 from ._jobs import ZERO_ADDRESS, Job, JobTerms
 from ._logs import iter_logs
 from ._models import ModelManifest
-from ._storage import content_hash
-from ._transactions import send_transaction
+from ._txmanager import TxManager, TxPolicy
+from .storage import Storage, content_hash, fetch
 
 MAX_INLINE_INPUT = 16_384
 """Longest input carried in calldata (`AssayMarket.MAX_INLINE_INPUT`)."""
@@ -61,16 +61,23 @@ class AssayClient:
         *,
         deployment: Deployment | str | os.PathLike[str] | None = None,
         allow_private_uris: bool | None = None,
+        fees: TxPolicy | None = None,
+        storage: Storage | None = None,
     ) -> None:
         """`rpc` is an RPC URL or a ready Web3; `account` a LocalAccount or a private key (None:
-        read-only, every transaction raises `ConfigError`);
+        read-only, every transaction raises `ConfigError`); `fees` how its transactions are priced
+        and re-priced when stuck (default `TxPolicy()`: no fee cap);
         `deployment` a Deployment, a deployments file or folder (default: $ASSAY_DEPLOYMENTS,
         then ./deployments). Payload URIs that resolve to private, loopback or link-local
-        addresses are refused unless `allow_private_uris` (default: only on a local chain)."""
+        addresses are refused unless `allow_private_uris` (default: only on a local chain).
+        `storage` (see `assay.storage`) holds inputs too large for calldata and resolves its own
+        URIs, such as `ipfs://`, when results and inputs are fetched."""
         self.w3 = (
             rpc if isinstance(rpc, Web3) else Web3(Web3.HTTPProvider(rpc, request_kwargs={"timeout": RPC_TIMEOUT}))
         )
         self._account = Account.from_key(account) if isinstance(account, str) else account
+        # one manager per account: it holds the nonce, so every transaction must go through it
+        self._transactions = TxManager(self.w3, self._account, fees) if self._account else None
         try:
             chain_id = self.w3.eth.chain_id
         except Exception as exc:  # any transport failure: say which endpoint and what to check
@@ -83,6 +90,7 @@ class AssayClient:
             )
         self.deployment = deployment
         self.allow_private_uris = chain_id == LOCAL_CHAIN_ID if allow_private_uris is None else allow_private_uris
+        self.storage = storage
         self.market: Contract = self._contract(deployment.market, "AssayMarket")
         self.registry: Contract = self._contract(deployment.registry, "WorkerRegistry")
         self.models: Contract = self._contract(deployment.models, "ModelRegistry")
@@ -104,8 +112,16 @@ class AssayClient:
         return self.account.address
 
     def transact(self, call: ContractFunction, value: int = 0) -> TxReceipt:
-        """Send `call` from this account and wait for it; reverts raise `ContractRevert`."""
-        return send_transaction(self.w3, self.account, call, value)
+        """Send `call` from this account and wait for it; reverts raise `ContractRevert`. Safe
+        from several threads; see `TxManager.send`."""
+        if self._transactions is None:
+            raise ConfigError("this client is read-only: pass an account to send transactions")
+        return self._transactions.send(call, value)
+
+    def fetch(self, uri: str, expected_hash: bytes) -> bytes:
+        """The payload at `uri` (through this client's storage when it is one of its URIs),
+        refused unless it hashes to `expected_hash`; see `assay.storage.fetch`."""
+        return fetch(uri, expected_hash, storage=self.storage, allow_private=self.allow_private_uris)
 
     # requester
 
@@ -129,8 +145,9 @@ class AssayClient:
         `job_input` (str is UTF-8 encoded), split between `redundancy` workers.
 
         The input travels in calldata (at most `MAX_INLINE_INPUT` bytes) unless `input_uri` names
-        where you host it: then only its keccak256 and the URI go on chain, and workers check the
-        bytes they fetch against that hash. Slots can be taken for `claim_timeout` seconds;
+        where you host it, or it is larger and the client has a `storage` to put it in: then
+        only its keccak256 and the URI go on chain, and workers check the bytes they fetch
+        against that hash. Slots can be taken for `claim_timeout` seconds;
         results (or, for `redundancy > 1`, commitments) are due `result_timeout` seconds after
         posting. `consumer` is a contract whose `onJobSettled` gets the outcome with
         `callback_gas`; `allowlist` restricts the job to those workers. Returns at once.
@@ -194,17 +211,20 @@ class AssayClient:
             raise ConfigError(f"reward must be at least one unit per worker ({redundancy}), got {reward}")
         if not data:
             raise ConfigError("job input is empty")
-        if input_uri is None and len(data) > MAX_INLINE_INPUT:
+        if input_uri is None and len(data) > MAX_INLINE_INPUT and self.storage is None:
             raise ConfigError(
                 f"job input is {len(data)} bytes; inline input is limited to {MAX_INLINE_INPUT}: "
-                "host it and pass input_uri"
+                "host it and pass input_uri, or give the client a storage"
             )
-        if input_uri is not None and not input_uri.startswith(("http://", "https://", "ipfs://")):
-            raise ConfigError(f"input_uri must be an http(s) or ipfs URL, got {input_uri!r}")
+        if input_uri is not None:
+            _check_input_uri(input_uri)
         if not 0 < claim_timeout < result_timeout:
             raise ConfigError(f"need 0 < claim_timeout < result_timeout, got {claim_timeout} and {result_timeout}")
         if consumer is None and callback_gas:
             raise ConfigError("callback_gas needs a consumer contract")
+        if input_uri is None and len(data) > MAX_INLINE_INPUT and self.storage is not None:
+            # last, so that a job refused above uploads nothing
+            input_uri = _check_input_uri(self.storage.put(data))
         now = int(self.w3.eth.get_block("latest")["timestamp"])
         request: tuple[Any, ...] = (
             model_id,
@@ -319,6 +339,13 @@ class AssayClient:
         """Reveal a committed result."""
         call = self.market.functions.reveal(job.id, job.terms.as_tuple(), slot, result_hash, salt, uri, result)
         return self.transact(call)
+
+
+def _check_input_uri(uri: str) -> str:
+    """`uri` if workers can fetch it (http(s) or ipfs), else `ConfigError`."""
+    if not uri.startswith(("http://", "https://", "ipfs://")):
+        raise ConfigError(f"an input URI must be an http(s) or ipfs URL that workers can fetch, got {uri[:80]!r}")
+    return uri
 
 
 def commitment_of(job_id: int, worker: str, result_hash: bytes, salt: bytes) -> bytes:

@@ -7,6 +7,7 @@ AssayError
 ├── ChainError             the RPC or a transaction failed
 │   ├── TransactionFailed  mined but reverted, or never mined in time
 │   ├── InsufficientFunds  the account cannot pay for what it asked (reward, bond, gas)
+│   ├── FeeCapExceeded     the base fee is above the configured max_fee_per_gas
 │   └── ContractRevert     a contract custom error, decoded with its arguments
 ├── StorageError           a payload could not be fetched or stored
 │   ├── PayloadTooLarge
@@ -48,6 +49,18 @@ class TransactionFailed(ChainError):
 
 class InsufficientFunds(ChainError):
     """Raised when the account lacks the ETH or tokens for what it asked; nothing was sent."""
+
+
+class FeeCapExceeded(ChainError):
+    """Raised when the chain's base fee (or gas price) is above `TxPolicy.max_fee_per_gas`; nothing was sent."""
+
+    def __init__(self, function: str, cap: int, base_fee: int) -> None:
+        self.function = function
+        self.cap = cap
+        self.base_fee = base_fee
+        super().__init__(
+            f"{function} not sent: the base fee is {base_fee} wei per gas, above the cap max_fee_per_gas={cap} wei"
+        )
 
 
 class ContractRevert(ChainError):

@@ -17,7 +17,7 @@ from eth_utils.address import to_checksum_address
 from web3.types import EventData, TxReceipt
 
 from ._errors import JobError, JobNotCompleted, JobTimeout, ResultMismatch
-from ._storage import content_hash, fetch_payload
+from .storage import content_hash
 
 if TYPE_CHECKING:
     from ._client import AssayClient
@@ -165,12 +165,13 @@ class Job:
 
     @property
     def input(self) -> bytes:
-        """The job's input: inline from `JobPosted`, else fetched from its URI and checked."""
+        """The job's input: inline from `JobPosted`, else fetched from its URI (through the
+        client's storage when it is one of its URIs) and checked."""
         args = self._events("JobPosted")[-1]["args"]
         inline = bytes(args["input"])
         if inline:
             return inline
-        return fetch_payload(args["inputURI"], self.terms.input_hash, allow_private=self.client.allow_private_uris)
+        return self.client.fetch(args["inputURI"], self.terms.input_hash)
 
     def status(self) -> JobPhase:
         """The job's current phase."""
@@ -282,7 +283,7 @@ class Job:
                 raise ResultMismatch(f"job {self.id}: inline result does not match its hash")
             payload = inline
         else:
-            payload = fetch_payload(args["resultURI"], info.result_hash, allow_private=self.client.allow_private_uris)
+            payload = self.client.fetch(args["resultURI"], info.result_hash)
         return JobResult(self.id, args["worker"], payload, info.result_hash, args["resultURI"])
 
     def refund(self) -> TxReceipt:

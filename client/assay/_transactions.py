@@ -1,4 +1,5 @@
-"""Sending contract transactions from a local account, with reverts decoded into typed errors."""
+"""Decoding contract reverts into typed errors, and a one-off `send_transaction` (the sending
+itself is `TxManager`'s, in `_txmanager.py`)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,11 @@ from eth_utils.abi import function_signature_to_4byte_selector
 from eth_utils.address import to_checksum_address
 from web3 import Web3
 from web3.contract.contract import ContractConstructor, ContractFunction
-from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted
-from web3.types import TxParams, TxReceipt
+from web3.types import TxReceipt
 
 from ._artifacts import CONTRACTS, load_artifact
 from ._contract_errors import CONTRACT_ERRORS
-from ._errors import ChainError, ContractRevert, TransactionFailed
+from ._errors import ContractRevert
 
 RECEIPT_TIMEOUT = 120.0
 GAS_MARGIN = 1.25
@@ -56,31 +56,12 @@ def decode_revert(data: str | bytes, function: str) -> ContractRevert | None:
 def send_transaction(
     w3: Web3, account: LocalAccount, call: ContractFunction | ContractConstructor, value: int = 0
 ) -> TxReceipt:
-    """Estimate, sign, send and wait for `call` (a function call or a deployment); raise
-    `ContractRevert` with the decoded custom error when it would revert, `TransactionFailed` when
-    it reverts on chain or is not mined."""
-    label = call.fn_name if isinstance(call, ContractFunction) else "constructor"
-    params: TxParams = {"from": account.address, "value": Web3.to_wei(value, "wei")}
-    try:
-        params["nonce"] = w3.eth.get_transaction_count(account.address, "pending")
-        params["gas"] = int(call.estimate_gas(params) * GAS_MARGIN)
-        tx = call.build_transaction(params)
-    except ContractCustomError as exc:
-        decoded = decode_revert(str(exc.data), label)
-        raise decoded or ChainError(f"{label} would revert: {exc}") from exc
-    except ContractLogicError as exc:
-        raise ChainError(f"{label} would revert: {exc}") from exc
-    signed = account.sign_transaction(dict(tx))  # type: ignore[arg-type]
-    tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
-    try:
-        receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT)
-    except TimeExhausted as exc:
-        raise TransactionFailed(
-            f"{label} transaction {tx_hash.hex()} was not mined within {RECEIPT_TIMEOUT:.0f} s"
-        ) from exc
-    if receipt["status"] != 1:
-        raise TransactionFailed(f"{label} transaction {tx_hash.hex()} reverted on chain")
-    return receipt
+    """Send one transaction through a fresh `TxManager` (default policy, nonce read from the
+    chain) and return its receipt; see `TxManager.send` for the errors. A sender of many
+    transactions keeps one `TxManager` instead, as `AssayClient` does."""
+    from ._txmanager import TxManager  # imported here: _txmanager builds on this module
+
+    return TxManager(w3, account).send(call, value)
 
 
 def gas_cost(receipt: TxReceipt) -> int:

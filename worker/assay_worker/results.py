@@ -1,37 +1,32 @@
-"""Content-addressed result storage on local disk: a payload lives at `<dir>/<keccak hex>`."""
+"""Content-addressed result storage on local disk: a payload lives at `<dir>/<keccak hex>`,
+written atomically by the SDK's `LocalStorage`."""
 
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
-from assay import content_hash
+from assay.storage import LocalStorage
 
 
 class ResultStore:
-    """Results on disk, named by the keccak256 submitted on chain; writes are atomic."""
+    """Results on disk, named by the keccak256 submitted on chain; writes are atomic.
 
-    def __init__(self, directory: str | os.PathLike[str]) -> None:
-        self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
+    `storage` is the same directory as an `assay.storage` backend: with `base_url` set to where
+    the worker API serves it (`<public url>/results`), `storage.put(payload)` returns the result
+    URI to submit."""
+
+    def __init__(self, directory: str | os.PathLike[str], base_url: str | None = None) -> None:
+        self.storage = LocalStorage(directory, base_url=base_url)
+        self.directory = self.storage.directory
 
     def put(self, payload: bytes) -> bytes:
         """Store `payload` and return its 32-byte hash."""
-        digest = content_hash(payload)
-        path = self.path_of(digest)
-        if not path.exists():
-            with tempfile.NamedTemporaryFile(dir=self.directory, delete=False, suffix=".tmp") as tmp:
-                tmp.write(payload)
-                tmp.flush()
-                os.fsync(tmp.fileno())
-            os.replace(tmp.name, path)
-        return digest
+        return self.storage.write(payload)
 
     def path_of(self, digest: bytes) -> Path:
-        return self.directory / digest.hex()
+        return self.storage.path_of(digest)
 
     def get(self, digest: bytes) -> bytes | None:
         """The payload with hash `digest`, or None."""
-        path = self.path_of(digest)
-        return path.read_bytes() if path.exists() else None
+        return self.storage.read(digest)

@@ -28,6 +28,7 @@ from ._context import (
     show_deployment,
 )
 from ._devnet import devnet
+from ._gateway import gateway
 from ._jobs import job
 from ._worker import worker
 
@@ -47,6 +48,7 @@ def cli(
 
 
 cli.add_command(devnet)
+cli.add_command(gateway)
 cli.add_command(job)
 cli.add_command(worker)
 

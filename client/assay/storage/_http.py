@@ -1,5 +1,5 @@
-"""Fetching content-addressed payloads safely: every payload is size-limited and checked against
-its keccak256, and URIs that point into private networks are refused unless allowed.
+"""Fetching payloads over HTTP safely: every payload is size-limited and checked against its
+keccak256, and URIs that point into private networks are refused unless allowed.
 
 A result or input URI comes from whoever posted it on chain, so fetching it blindly would let
 anyone make a worker or dApp backend request its cloud metadata service (169.254.169.254) or an
@@ -13,18 +13,18 @@ from collections.abc import Collection
 from urllib.parse import urljoin, urlsplit
 
 import httpx
-from eth_utils.crypto import keccak
 
-from ._errors import PayloadTooLarge, ResultMismatch, StorageError, UnsafeURI
+from .._errors import PayloadTooLarge, StorageError, UnsafeURI
+from ._base import MAX_PAYLOAD_BYTES, TIMEOUT, verified
 
-MAX_PAYLOAD_BYTES = 4 * 1024 * 1024
-FETCH_TIMEOUT = 30.0
+FETCH_TIMEOUT = TIMEOUT
 MAX_REDIRECTS = 3
 
 
-def content_hash(payload: bytes) -> bytes:
-    """The 32-byte keccak256 that names a payload on chain and in storage."""
-    return keccak(payload)
+def host_port(url: str) -> str:
+    """`host:port` of an http(s) URL, as `trusted_hosts` names it."""
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
 
 
 def check_uri(uri: str, *, allow_private: bool = False, trusted_hosts: Collection[str] = ()) -> None:
@@ -72,21 +72,19 @@ def fetch_payload(
                     if response.is_redirect and "location" in response.headers:
                         uri = urljoin(uri, response.headers["location"])
                         continue
-                    payload = _read_limited(response, uri, max_bytes)
+                    payload = read_limited(response, uri, max_bytes)
                     break
             else:
                 raise StorageError(f"more than {MAX_REDIRECTS} redirects fetching {uri}")
     except httpx.HTTPError as exc:
         raise StorageError(f"cannot fetch {uri}: {exc}") from exc
-    actual = content_hash(payload)
-    if actual != expected_hash:
-        raise ResultMismatch(f"payload from {uri} hashes to 0x{actual.hex()}, but 0x{expected_hash.hex()} is on chain")
-    return payload
+    return verified(payload, expected_hash, uri, max_bytes)
 
 
-def _read_limited(response: httpx.Response, uri: str, max_bytes: int) -> bytes:
+def read_limited(response: httpx.Response, uri: str, max_bytes: int) -> bytes:
+    """The body of a streamed 200 response, stopping as soon as it passes `max_bytes`."""
     if response.status_code != 200:
-        raise StorageError(f"GET {uri} answered HTTP {response.status_code}")
+        raise StorageError(f"{response.request.method} {uri} answered HTTP {response.status_code}")
     declared = int(response.headers.get("content-length", 0))
     if declared > max_bytes:
         raise PayloadTooLarge(f"{uri} is {declared} bytes; the limit is {max_bytes}")
