@@ -1,11 +1,11 @@
 """Protocol throughput against raw model throughput, for docs/benchmarks.md.
 
-    source scripts/setup.sh && python scripts/bench_worker.py [--jobs 100]
+    source scripts/setup.sh && python scripts/bench_worker.py [--jobs 100] [--batch 1 --batch 16]
 
-One worker process serves all-MiniLM-L6-v2 on a local anvil chain (automine); `--jobs` distinct
-sentences are posted in batches of 50 (`post_jobs`) and timed from the first post to the last
-result on chain. The same sentences are then embedded in this process with the same model, one
-at a time (as the worker runs them) and in batches of 32. Ratios compare figures of this run.
+For each worker batch size, one worker process serves all-MiniLM-L6-v2 on a fresh local anvil
+chain (automine); `--jobs` distinct sentences are posted in batches of 50 (`post_jobs`) and timed
+from the first post to the last result on chain. The same sentences are then embedded in this
+process with the same model and the same batch size. Ratios compare figures of this run.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def sentences(count: int) -> list[str]:
     return [f"Job number {n}: GPU owners earn by running verified inference for dApps." for n in range(count)]
 
 
-def protocol_seconds(count: int) -> tuple[float, list[float]]:
+def protocol_seconds(count: int, batch: int) -> tuple[float, list[float]]:
     """Seconds from the first post to the last submitted result, and each job's post-to-result time."""
     with Anvil() as chain, tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -40,7 +40,7 @@ def protocol_seconds(count: int) -> tuple[float, list[float]]:
             results_dir=folder / "results",
             port=free_port(),
             log_path=folder / "worker.log",
-            extra_env={"ASSAY_WORKER_POLL_INTERVAL": "0.05"},
+            extra_env={"ASSAY_WORKER_POLL_INTERVAL": "0.05", "ASSAY_WORKER_BATCH_SIZE": str(batch)},
         )
         try:
             worker.wait_ready()
@@ -80,21 +80,20 @@ def raw_seconds(count: int, batch: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--jobs", type=int, default=100)
-    count = parser.parse_args().jobs
-    protocol, latencies = protocol_seconds(count)
-    single = raw_seconds(count, 1)
-    batched = raw_seconds(count, 32)
-    latencies.sort()
-    model_each = single / count
-    print(f"jobs                               {count}")
-    print(f"protocol: first post to last result {protocol:8.2f} s   {count / protocol:7.1f} jobs/s")
-    print(f"raw model, batch 1                  {single:8.2f} s   {count / single:7.1f} texts/s")
-    print(f"raw model, batch 32                 {batched:8.2f} s   {count / batched:7.1f} texts/s")
-    print(f"protocol / raw throughput, batch 1  {single / protocol:8.2f}")
-    print(f"protocol / raw throughput, batch 32 {batched / protocol:8.2f}")
-    print(f"post-to-result, median              {latencies[len(latencies) // 2]:8.2f} s (queueing included)")
-    overhead = (protocol - single) / count * 1000
-    print(f"per-job overhead beyond the model   {overhead:8.1f} ms ({model_each * 1000:.1f} ms model)")
+    parser.add_argument("--batch", type=int, action="append", help="worker batch size (repeatable; default 1 and 16)")
+    args = parser.parse_args()
+    count = args.jobs
+    print(f"jobs {count}")
+    print("batch  protocol s  jobs/s   raw s  texts/s  protocol/raw  post-to-result median  overhead/job")
+    for batch in args.batch or [1, 16]:
+        protocol, latencies = protocol_seconds(count, batch)
+        raw = raw_seconds(count, batch)
+        latencies.sort()
+        overhead = (protocol - raw) / count * 1000
+        print(
+            f"{batch:5d}  {protocol:10.2f}  {count / protocol:6.1f}  {raw:6.2f}  {count / raw:7.1f}  "
+            f"{raw / protocol:12.2f}  {latencies[len(latencies) // 2]:19.2f} s  {overhead:9.1f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -84,3 +84,62 @@ def test_worker_command_reports_bad_config_and_exits_2(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "invalid worker config" in result.stderr and "nope" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_declared_models_fees_and_storage(tmp_path: Path) -> None:
+    declared = (
+        f'kind = "hf-textgen", name = "acme/tiny-gpt2", path = "{tmp_path}", weights_digest = "sha256:00", '
+        'verification = "llm-greedy", options = { max_new_tokens = 4 }'
+    )
+    config = WorkerConfig.load(
+        write(
+            tmp_path / "worker.toml",
+            f"""models = [
+  "{ECHO.name}",
+  "assay/all-MiniLM-L6-v2-onnx",
+  {{ {declared} }},
+]
+storage = "ipfs+http://127.0.0.1:5001"
+batch_size = 8
+batch_wait = 0.25
+[fees]
+max_fee_gwei = "50"
+priority_fee_gwei = "1.5"
+replace_after = 12
+""",
+        )
+    )
+    echo, onnx, declared = config.runtime_models()
+    assert (echo, onnx) == (ECHO.name, "assay/all-MiniLM-L6-v2-onnx")
+    assert not isinstance(declared, str)
+    assert (declared.kind, declared.name, declared.path, dict(declared.options)) == (
+        "hf-textgen",
+        "acme/tiny-gpt2",
+        tmp_path,
+        {"max_new_tokens": 4},
+    )
+    assert declared.manifest.runtime == "hf-textgen" and declared.manifest.verification == "llm-greedy"
+    policy = config.fees.policy()
+    assert (policy.max_fee_per_gas, policy.priority_fee, policy.replace_after) == (50 * 10**9, 15 * 10**8, 12)
+    assert (config.storage, config.batch_size, config.batch_wait) == ("ipfs+http://127.0.0.1:5001", 8, 0.25)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '[[models]]\nkind = "tensorflow"\nname = "x"\nweights_digest = "sha256:0"\nverification = "exact"',
+            "unknown runtime kind 'tensorflow'",
+        ),
+        (
+            '[[models]]\nkind = "hf-textgen"\nname = "x"\nweights_digest = "sha256:0"\nverification = "fuzzy"',
+            "models.0.DeclaredModel.verification",
+        ),
+        ('[fees]\nmax_fee_gwei = "-1"', "fees.max_fee_gwei: Input should be greater than 0"),
+        ("batch_size = 0", "batch_size: Input should be greater than or equal to 1"),
+    ],
+)
+def test_invalid_declared_model_or_fees(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match="invalid worker config") as caught:
+        WorkerConfig.load(write(tmp_path / "worker.toml", text))
+    assert message in str(caught.value)

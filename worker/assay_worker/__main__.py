@@ -17,12 +17,13 @@ import signal
 import sys
 from types import FrameType
 
-from assay import BUILTIN_MODELS, AssayClient, AssayError
+from assay import AssayClient, AssayError
+from assay.storage import storage_from_uri
 from web3 import Web3
 
 from .config import WorkerConfig
 from .daemon import FAILPOINTS, Worker, WorkerSettings
-from .runtimes import RuntimeLoadError
+from .runtimes import BUILTIN_RUNTIMES, RuntimeLoadError
 
 FAILPOINT_ENV = "ASSAY_WORKER_FAILPOINT"
 
@@ -34,7 +35,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--config", help="TOML config file")
     parser.add_argument("--rpc-url")
     parser.add_argument("--deployments", help="deployments file or folder")
-    parser.add_argument("--model", dest="models", action="append", choices=sorted(BUILTIN_MODELS), help="repeatable")
+    parser.add_argument("--model", dest="models", action="append", choices=sorted(BUILTIN_RUNTIMES), help="repeatable")
     parser.add_argument("--results-dir")
     parser.add_argument("--journal", help="SQLite journal of in-flight work")
     parser.add_argument("--host", help="address the API listens on")
@@ -43,6 +44,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--stake", help="ETH of free stake to keep")
     parser.add_argument("--poll-interval", type=float, help="seconds between chain polls")
     parser.add_argument("--confirmations", type=int, help="blocks a job must be buried under before it is acted on")
+    parser.add_argument("--batch-size", type=int, help="most jobs of one model run (and submitted) together")
+    parser.add_argument("--batch-wait", type=float, help="seconds a job may wait for a fuller batch")
     parser.add_argument("--allow-private-uris", action=argparse.BooleanOptionalAction, default=None)
     parser.add_argument(
         "--open-claiming",
@@ -68,6 +71,8 @@ def load_config(args: argparse.Namespace) -> WorkerConfig:
             "confirmations",
             "allow_private_uris",
             "open_claiming",
+            "batch_size",
+            "batch_wait",
         )
     }
     config = WorkerConfig.load(args.config, **overrides)
@@ -79,8 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
     failpoint = os.environ.get(FAILPOINT_ENV) or None
-    if failpoint not in (None, *FAILPOINTS):
-        print(f"assay-worker: {FAILPOINT_ENV} must be one of {', '.join(FAILPOINTS)}", file=sys.stderr)
+    if failpoint not in (None, *FAILPOINTS.values()):
+        print(f"assay-worker: {FAILPOINT_ENV} must be one of {', '.join(FAILPOINTS.values())}", file=sys.stderr)
         return 2
     try:
         config = load_config(args)
@@ -90,10 +95,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         client = AssayClient(
-            config.rpc_url, account, deployment=config.deployments, allow_private_uris=config.allow_private_uris
+            config.rpc_url,
+            account,
+            deployment=config.deployments,
+            allow_private_uris=config.allow_private_uris,
+            fees=config.fees.policy(),
         )
         settings = WorkerSettings(
-            models=config.models,
+            models=config.runtime_models(),
             results_dir=str(config.results_dir),
             journal_path=str(config.journal),
             host=config.api.host,
@@ -103,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
             poll_interval=config.poll_interval,
             confirmations=config.confirmations,
             open_claiming=config.open_claiming,
+            batch_size=config.batch_size,
+            batch_wait=config.batch_wait,
+            storage=storage_from_uri(config.storage, account) if config.storage else None,
             failpoint=failpoint,
         )
         worker = Worker(client, settings)

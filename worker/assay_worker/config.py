@@ -20,12 +20,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from assay import BUILTIN_MODELS, ConfigError
+from assay import ConfigError, TxPolicy
 from assay._keys import check_private_file, decrypt_keystore
+from assay._models import VerificationMode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+
+from .runtimes import BUILTIN_RUNTIMES, KINDS, RuntimeSpec
 
 KEY_ENV = "ASSAY_WORKER_KEY"
 PASSWORD_ENV = "ASSAY_WORKER_PASSWORD"
@@ -42,6 +45,65 @@ class ApiConfig(BaseModel):
     public_url: str | None = None
 
 
+class FeeConfig(BaseModel):
+    """How the worker prices its transactions (EIP-1559):
+
+    [fees]
+    max_fee_gwei = "50"      # never pay more per gas; above it, steps wait
+    priority_fee_gwei = "1"  # default: the node's suggestion
+    replace_after = 30       # seconds before a stuck transaction is re-sent with higher fees
+    """
+
+    model_config = {"extra": "forbid"}
+    max_fee_gwei: Decimal | None = Field(None, gt=0)
+    priority_fee_gwei: Decimal | None = Field(None, ge=0)
+    replace_after: float = Field(30.0, gt=0, le=3600)
+
+    def policy(self) -> TxPolicy:
+        def wei(gwei: Decimal | None) -> int | None:
+            return None if gwei is None else int(gwei * 10**9)
+
+        return TxPolicy(
+            max_fee_per_gas=wei(self.max_fee_gwei),
+            priority_fee=wei(self.priority_fee_gwei),
+            replace_after=self.replace_after,
+        )
+
+
+class DeclaredModel(BaseModel):
+    """A model beyond the built-in ones, served by a runtime kind (see docs/runtimes.md), as an
+    inline table (one line, as TOML wants) among the names in `models`:
+
+        models = [
+          "assay/echo-v1",
+          { kind = "hf-textgen", name = "a/tiny", path = "/m", weights_digest = "sha256:...", verification = "exact" },
+        ]
+
+    or, when every model is declared, as `[[models]]` tables. The worker registers a declared
+    model on chain (anyone may) before joining its draws."""
+
+    model_config = {"extra": "forbid"}
+    kind: str
+    name: str
+    weights_digest: str
+    verification: VerificationMode
+    path: Path | None = None
+    base_url: str | None = None
+    audit_bps: int = Field(0, ge=0, le=10_000)
+    min_collateral: int = Field(10**15, ge=0)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, kind: str) -> str:
+        if kind not in KINDS:
+            raise ValueError(f"unknown runtime kind {kind!r}; choose from {sorted(KINDS)}")
+        return kind
+
+    def spec(self) -> RuntimeSpec:
+        return RuntimeSpec(**self.model_dump())
+
+
 class WorkerConfig(BaseSettings):
     """Every setting of a worker; see the module docstring for the file format."""
 
@@ -49,7 +111,7 @@ class WorkerConfig(BaseSettings):
 
     rpc_url: str = "http://127.0.0.1:8545"
     deployments: str | None = None
-    models: list[str] = ["assay/echo-v1"]
+    models: list[str | DeclaredModel] = ["assay/echo-v1"]
     keystore: Path | None = None
     password_file: Path | None = None
     results_dir: Path = Path(".assay/results")
@@ -58,16 +120,24 @@ class WorkerConfig(BaseSettings):
     poll_interval: float = Field(0.5, gt=0, le=60)
     confirmations: int = Field(0, ge=0, le=64, description="blocks a job's log must be buried under")
     open_claiming: bool = Field(True, description="also take slots left open after the draw rounds")
+    batch_size: int = Field(16, ge=1, le=256, description="most jobs of one model run and submitted together")
+    batch_wait: float = Field(0.0, ge=0, le=60, description="seconds a job may wait for a fuller batch")
     allow_private_uris: bool | None = None
+    storage: str | None = Field(None, description="publish results to: ipfs+http://host:5001 or an Assay gateway URL")
+    fees: FeeConfig = Field(default_factory=lambda: FeeConfig())
     api: ApiConfig = Field(default_factory=ApiConfig)
 
     @field_validator("models")
     @classmethod
-    def _known_models(cls, models: list[str]) -> list[str]:
-        unknown = [name for name in models if name not in BUILTIN_MODELS]
+    def _known_models(cls, models: list[str | DeclaredModel]) -> list[str | DeclaredModel]:
+        unknown = [name for name in models if isinstance(name, str) and name not in BUILTIN_RUNTIMES]
         if unknown or not models:
-            raise ValueError(f"unknown model(s) {unknown}; choose from {sorted(BUILTIN_MODELS)}")
+            raise ValueError(f"unknown model(s) {unknown}; choose from {sorted(BUILTIN_RUNTIMES)} or declare one")
         return models
+
+    def runtime_models(self) -> list[str | RuntimeSpec]:
+        """`models` as `create_runtime` takes them."""
+        return [model if isinstance(model, str) else model.spec() for model in self.models]
 
     @classmethod
     def settings_customise_sources(

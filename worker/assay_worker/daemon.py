@@ -12,31 +12,37 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from assay import (
     AssayClient,
     AssayError,
+    ChainError,
     ContractRevert,
-    Job,
     JobPhase,
     JobTerms,
+    Storage,
     StorageError,
     TransactionFailed,
+    commitment_of,
+    fetch_payload,
     gas_cost,
 )
 from assay._jobs import ZERO_ADDRESS
-from assay._logs import iter_logs
+from eth_abi.abi import decode
 from tenacity import before_sleep_log, retry, retry_if_exception_type, stop_after_delay, wait_exponential_jitter
+from web3.contract.contract import ContractFunction
 from web3.exceptions import BlockNotFound
 from web3.types import EventData, TxReceipt
 
 from .api import ApiServer, create_app
-from .journal import FINISHED, Journal, JournalEntry, recent_jobs
+from .journal import FINISHED, Journal, JournalRecord, recent_jobs
 from .metrics import metrics_text
 from .results import ResultStore
-from .runtimes import Runtime, create_runtime
+from .runtimes import Runtime, RuntimeSpec, create_runtime
+from .tracker import JobView, LogScanner
 
 log = logging.getLogger("assay.worker")
 
@@ -49,9 +55,14 @@ REORG_MARGIN = 12
 MAX_INLINE_RESULT = 4_096
 """Longest result carried on chain (`AssayMarket.MAX_INLINE_RESULT`), for consumer contracts."""
 
-_SLOT_STAGES = ("empty", "accepted", "committed", "revealed", "slashed")  # IAssayMarket.SlotStage
+MAX_CALLS_PER_TX = 32
+"""Steps sent in one `multicall` transaction (submits of ~70k gas each stay far below block limits)."""
 
-FAILPOINTS = ("submit", "commit", "reveal", "settle")
+LATEST = "latest"
+READ_BATCH = 200
+"""Read calls per JSON-RPC batch request."""
+
+FAILPOINTS = {"submitResult": "submit", "commit": "commit", "reveal": "reveal", "settle": "settle"}
 """Testing only: with $ASSAY_WORKER_FAILPOINT=<step> the worker SIGKILLs itself right after that
 step's transaction returns and before the journal records its outcome, the worst moment."""
 
@@ -60,7 +71,7 @@ step's transaction returns and before the journal records its outcome, the worst
 class WorkerSettings:
     """What a worker serves and how it behaves; see `assay_worker.__main__` for the options."""
 
-    models: list[str]
+    models: list[str | RuntimeSpec]
     results_dir: str
     journal_path: str
     host: str = "127.0.0.1"
@@ -71,6 +82,12 @@ class WorkerSettings:
     confirmations: int = 0
     open_claiming: bool = True
     """Also take slots nobody was drawn for (after two accept windows), not only our own draws."""
+    batch_size: int = 16
+    """Most jobs of one model run together (and submitted in one transaction)."""
+    batch_wait: float = 0.0
+    """Seconds a job may wait for a fuller batch of its model (the latency budget)."""
+    storage: Storage | None = None
+    """Where results are published (IPFS, a gateway); None: only the worker's own API."""
     failpoint: str | None = None
 
 
@@ -86,7 +103,25 @@ class Counters:
     rpc_errors: int = 0
     reorgs: int = 0
     model_load_seconds: dict[str, float] = field(default_factory=dict)
+    batches: int = 0
+    batched_jobs: int = 0
+    model_seconds: float = 0.0
     started: float = field(default_factory=time.time)
+
+    def record_batch(self, size: int, seconds: float) -> None:
+        self.batches += 1
+        self.batched_jobs += size
+        self.model_seconds += seconds
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One market call for one job (`function(jobId, terms, *args)`) and its journal intent."""
+
+    view: JobView
+    function: str
+    args: list[Any]
+    intent: JournalRecord
 
 
 class Worker:
@@ -96,6 +131,7 @@ class Worker:
         self.client = client
         self.settings = settings
         self.store = ResultStore(settings.results_dir)
+        self.storage = settings.storage
         self.journal = Journal(settings.journal_path)
         deployment = client.deployment
         anchor = client.w3.eth.get_block(deployment.start_block)["hash"].hex()
@@ -105,7 +141,8 @@ class Worker:
             runtime = create_runtime(name)
             self.runtimes[runtime.manifest.model_id] = runtime
         self.counters = Counters()
-        self.active: dict[int, Job] = {}  # jobs we hold a slot of, or may still get one of
+        self.views: dict[int, JobView] = {}  # jobs we hold a slot of, or may still get one of
+        self.scanner = LogScanner(client)
         saved = self.journal.cursor
         start = client.deployment.start_block
         self.cursor = start if saved is None else max(start, saved - REORG_MARGIN)
@@ -133,7 +170,7 @@ class Worker:
             "jobs_failed": self.counters.failed,
             "jobs_refused": self.counters.refused,
             "jobs_resumed": self.counters.resumed,
-            "active_jobs": len(self.active),
+            "active_jobs": len(self.views),
             "earned_wei": self.counters.earned_wei,
             "reorgs": self.counters.reorgs,
             "gas_spent_wei": self.counters.gas_spent_wei,
@@ -163,7 +200,7 @@ class Worker:
         finally:
             self.api.stop()
             self.journal.close()
-            log.info("worker stopped; %d job(s) in flight resume on the next start", len(self.active))
+            log.info("worker stopped; %d job(s) in flight resume on the next start", len(self.views))
 
     def stop(self) -> None:
         self.stopping.set()
@@ -182,6 +219,7 @@ class Worker:
             receipt = self._record(self.client.stake(self.settings.stake - free))
             log.info("staked %d wei (gas %d)", self.settings.stake - free, receipt["gasUsed"])
         for runtime in self.runtimes.values():
+            self.client.register_model(runtime.manifest)  # anyone may; a no-op when it is registered
             joined = self.client.join_model(runtime.manifest)
             if joined is not None:
                 log.info("joined the draws of %s", runtime.manifest.name)
@@ -189,32 +227,55 @@ class Worker:
     def _poll_once(self) -> None:
         """One round: reload jobs left over, scan new logs, then move every followed job forward.
         Every step is decided from the chain's state, so a step repeated after a transport error
-        is safe; an error on one job leaves it for the next round without holding up the others."""
+        is safe; a failed step leaves its jobs for the next round without holding up the others."""
         try:
-            for job_id in sorted(self.retry):
-                job = self.client.job(job_id)
-                self.retry.discard(job_id)
-                try:
-                    self.active[job_id] = Job(self.client, job_id, job.terms)
-                except AssayError:
-                    log.warning("job %d: no longer on chain (reorganised away); dropped", job_id)
-                    self.journal.record(job_id, "lost", "no JobPosted event on this chain")
             self._detect_reorg()
             head = self.client.w3.eth.block_number - self.settings.confirmations
-            for event in iter_logs(self.client.market.events.JobPosted, self.cursor, head):
-                self._consider(event)
+            for job_id in sorted(self.retry):
+                self._load(job_id, head)
+            for event in self.scanner.scan(self.cursor, head):
+                self._on_event(event)
             if head >= self.cursor:
                 self.cursor = head + 1
                 self.journal.cursor = self.cursor
                 self._remember_block(head)
-            for job in sorted(self.active.values(), key=lambda j: j.id):
-                if self.stopping.is_set():
-                    return
-                self._advance_safely(job)
+            if self.views and not self.stopping.is_set():
+                self._advance_all()
         except AssayError as exc:
             log.warning("poll failed: %s", exc)
         except OSError as exc:  # the scan itself failed: the whole round is repeated
             self._rpc_error(exc)
+
+    def _load(self, job_id: int, head: int) -> None:
+        """Follow `job_id` again from its whole history (a resumed or re-examined job)."""
+        view: JobView | None = None
+        for event in self.scanner.scan(self.client.deployment.start_block, head, job_id):
+            if event["event"] == "JobPosted":
+                view = self._view_of(event)
+            elif view is not None:
+                view.apply(event["event"], event["args"])
+        self.retry.discard(job_id)
+        if view is None:
+            log.warning("job %d: no longer on chain (reorganised away); dropped", job_id)
+            self.views.pop(job_id, None)
+            if self.journal.get(job_id) is not None:
+                self.journal.record(job_id, "lost", "no JobPosted event on this chain")
+        else:
+            self.views[job_id] = view
+
+    def _view_of(self, event: EventData) -> JobView:
+        args = event["args"]
+        terms = JobTerms.from_event(args["terms"])
+        return JobView(int(args["jobId"]), terms, bytes(args["input"]), str(args["inputURI"]), time.monotonic())
+
+    def _on_event(self, event: EventData) -> None:
+        args = event["args"]
+        job_id = int(args["jobId"])
+        if event["event"] == "JobPosted":
+            if job_id not in self.views:
+                self._consider(self._view_of(event))
+        elif job_id in self.views:
+            self.views[job_id].apply(event["event"], args)
 
     def _remember_block(self, number: int) -> None:
         self.block_hashes[number] = self.client.w3.eth.get_block(number)["hash"]
@@ -223,7 +284,7 @@ class Worker:
 
     def _detect_reorg(self) -> None:
         """Compare the hashes of recently scanned blocks with the chain's; on a difference, scan
-        again from the first replaced block and re-examine every unfinished job."""
+        again from the first replaced block and re-examine every job we followed."""
         fork = None
         for number in sorted(self.block_hashes, reverse=True):
             try:
@@ -239,188 +300,286 @@ class Worker:
         self.counters.reorgs += 1
         self.cursor = min(self.cursor, fork)
         self.block_hashes = {n: h for n, h in self.block_hashes.items() if n < fork}
-        self.active.clear()  # re-derived from the chain: rescanned logs and the journal
-        self.retry |= {entry.job_id for entry in self.journal.unfinished()}
-
-    def _advance_safely(self, job: Job) -> None:
-        try:
-            self._advance(job)
-        except OSError as exc:
-            self.retry.add(job.id)
-            self._rpc_error(exc)
-        except Exception as exc:  # one failed job must never stop the worker; it expires and is refunded
-            self._drop(job, "failed", f"{exc!r}")
+        # re-derived from the chain: each job's logs are read again, and rescanned blocks add new ones
+        self.retry |= set(self.views) | {entry.job_id for entry in self.journal.unfinished()}
+        self.views.clear()
 
     def _rpc_error(self, exc: OSError) -> None:
         self.counters.rpc_errors += 1
         log.warning("RPC error, retrying next round: %s", exc)
 
-    def _consider(self, event: EventData) -> None:
+    def _consider(self, view: JobView) -> None:
         """A newly posted job: follow it when we serve its model and may get a slot."""
-        args = event["args"]
-        if bytes(args["modelId"]) not in self.runtimes:
+        if view.terms.model_id not in self.runtimes:
             return
-        job = Job(self.client, int(args["jobId"]), JobTerms.from_event(args["terms"]))
         me = self.client.address
-        if job.terms.allowlist and me not in job.terms.allowlist:
+        if view.terms.allowlist and me not in view.terms.allowlist:
             return
-        if not (me in job.terms.assignees or job.terms.allowlist or self.settings.open_claiming):
+        if not (me in view.terms.assignees or view.terms.allowlist or self.settings.open_claiming):
             return
-        self.active[job.id] = job
+        self.views[view.job_id] = view
 
-    def _advance(self, job: Job) -> None:
-        """Take the job one or more steps forward from the state the chain reports."""
-        phase = job.status()
-        entry = self.journal.get(job.id)
-        if phase == JobPhase.NONE:  # reorganised away
-            self._drop(job, "lost", "no longer on chain")
-            return
-        if phase == JobPhase.CLOSED:
-            self._closed(job)
-            return
-        slot, stage = self._my_slot(job)
-        if slot is None:
-            self._take(job, phase, entry)
-        elif stage == "committed" and phase == JobPhase.REVEALING:
-            self._reveal(job, slot, entry)
-        elif phase == JobPhase.SETTLEABLE:
-            self._settle(job, entry)
-
-    def _my_slot(self, job: Job) -> tuple[int | None, str]:
-        """The slot we hold and how far it got: `submitted` (single slot), `committed`, `revealed`."""
-        me = self.client.address
-        if job.terms.redundancy == 1:
-            worker, _, _ = job.outcome()
-            return (0, "submitted") if worker == me else (None, "")
-        for index in range(job.terms.redundancy):
-            (holder, stage), _ = self.client.market.functions.slotOf(job.id, index).call()
-            if holder == me:
-                return index, _SLOT_STAGES[stage]
-        return None, ""
-
-    def _empty_slots(self, job: Job) -> list[int]:
-        """Slots nobody holds (the market's `eligible` says who may take a slot, not whether it is free)."""
-        if job.terms.redundancy == 1:
-            return [0] if job.outcome()[0] == ZERO_ADDRESS else []
-        slots = range(job.terms.redundancy)
-        return [i for i in slots if self.client.market.functions.slotOf(job.id, i).call()[0][0] == ZERO_ADDRESS]
-
-    def _take(self, job: Job, phase: JobPhase, entry: JournalEntry | None) -> None:
-        """Run the job and submit (r = 1) or commit (r >= 2) for a slot we may take now. Every
-        check that can be made first is: refusing costs nothing, failing after taking a slot costs
-        the collateral."""
+    def _advance_all(self) -> None:
+        """Take every followed job one step forward from the state the chain reports, batching
+        reads, model runs and transactions across jobs."""
+        views = [self.views[job_id] for job_id in sorted(self.views)]
+        terms = [view.terms.as_tuple() for view in views]
+        market = self.client.market.functions
+        phases = self._read_batch([market.phaseOf(view.job_id, t) for view, t in zip(views, terms, strict=True)])
         now = self._chain_time()
-        if phase not in (JobPhase.ASSIGNING, JobPhase.WORKING) or now > job.terms.claim_deadline:
-            self._drop(job, "lost", f"no slot taken; phase {phase.name.lower()}")
-            return
-        slot = next((i for i in self._empty_slots(job) if self.client.eligible(job, i)), None)
-        if slot is None:
-            return  # not our turn (yet): a later draw round or open claiming may let us in
-        runtime = self.runtimes[job.terms.model_id]
-        try:
-            data = job.input
-        except StorageError as exc:
-            self._drop(job, "refused", f"input unavailable: {exc}")
-            return
-        problem = runtime.check_input(data)
-        if problem is not None:
-            self._drop(job, "refused", problem)
+        takes: list[JobView] = []
+        reveals: list[tuple[JobView, int]] = []
+        settles: list[JobView] = []
+        for view, raw_phase in zip(views, phases, strict=True):
+            phase = JobPhase(raw_phase)
+            slot, stage = view.slot_of(self.client.address)
+            if phase == JobPhase.NONE:  # reorganised away
+                self._drop(view, "lost", "no longer on chain")
+            elif phase == JobPhase.CLOSED:
+                self._closed(view)
+            elif slot is None:
+                if phase in (JobPhase.ASSIGNING, JobPhase.WORKING) and now <= view.terms.claim_deadline:
+                    takes.append(view)
+                else:
+                    self._drop(view, "lost", f"no slot taken; phase {phase.name.lower()}")
+            else:
+                self._reconcile(view, stage)
+                if stage == "committed" and phase == JobPhase.REVEALING:
+                    reveals.append((view, slot))
+                elif phase == JobPhase.SETTLEABLE:
+                    settles.append(view)
+        self._take(takes)
+        self._reveal(reveals)
+        self._settle(settles)
+
+    def _reconcile(self, view: JobView, stage: str) -> None:
+        """A slot we hold whose transaction's answer never reached us (a crash, a dropped reply):
+        the chain shows it landed, so record the outcome the journal is missing."""
+        entry = self.journal.get(view.job_id)
+        landed = {"submitting": "submitted", "committing": "committed", "revealing": "revealed"}
+        if entry is not None and entry.state in landed and stage in (landed[entry.state], "revealed"):
+            self.journal.record(view.job_id, landed[entry.state], "seen on chain")
+            if entry.state != "revealing":
+                self.counters.completed += 1
+
+    def _take(self, views: list[JobView]) -> None:
+        """Run and submit (r = 1) or commit (r >= 2) every job with a slot we may take now, a
+        batch per model. Every check that can be made first is: refusing costs nothing, failing
+        after taking a slot costs the collateral."""
+        market = self.client.market.functions
+        me = self.client.address
+        asks = [(view, slot) for view in views for slot in view.empty_slots()]
+        answers = self._read_batch([market.eligible(v.job_id, v.terms.as_tuple(), s, me) for v, s in asks])
+        chosen: dict[int, tuple[JobView, int]] = {}
+        for (view, slot), ok in zip(asks, answers, strict=True):
+            if ok and view.job_id not in chosen:
+                chosen[view.job_id] = (view, slot)
+        by_model: dict[bytes, list[tuple[JobView, int]]] = {}
+        for view, slot in chosen.values():
+            by_model.setdefault(view.terms.model_id, []).append((view, slot))
+        for model_id, waiting in by_model.items():
+            oldest = min(view.seen_at for view, _ in waiting)
+            if len(waiting) < self.settings.batch_size and time.monotonic() - oldest < self.settings.batch_wait:
+                continue  # wait a little for a fuller batch (the latency budget)
+            for first in range(0, len(waiting), self.settings.batch_size):
+                if self.stopping.is_set():
+                    return
+                self._run_batch(self.runtimes[model_id], waiting[first : first + self.settings.batch_size])
+
+    def _run_batch(self, runtime: Runtime, batch: list[tuple[JobView, int]]) -> None:
+        ready: list[tuple[JobView, int, bytes]] = []
+        for view, slot in batch:
+            try:
+                data = view.input or fetch_payload(
+                    view.input_uri, view.terms.input_hash, allow_private=self.client.allow_private_uris
+                )
+            except StorageError as exc:
+                self._drop(view, "refused", f"input unavailable: {exc}")
+                continue
+            problem = runtime.check_input(data)
+            if problem is not None:
+                self._drop(view, "refused", problem)
+                continue
+            ready.append((view, slot, data))
+        if not ready:
             return
         # always computed afresh: after a reorg the same id may name another job
-        self.journal.record(job.id, "working")
-        (payload,) = runtime.run([data])
-        digest = self.store.put(payload)
-        uri = f"{self.base_url}/results/0x{digest.hex()}"
-        inline = self._inline(job, digest)
-        try:
-            if job.terms.redundancy == 1:
-                self.journal.record(job.id, "submitting", uri, result_hash=digest, slot=0)
-                receipt = self._record(self.client.submit_result(job, digest, uri, inline))
-                self._failpoint("submit")
-                self.journal.record(job.id, "submitted", receipt["transactionHash"].hex())
+        self.journal.record_many([JournalRecord(view.job_id, "working") for view, _, _ in ready])
+        steps: list[_Step] = []
+        for (view, slot, _), payload in zip(ready, self._run_model(runtime, ready), strict=True):
+            if payload is None:
+                continue
+            digest = self.store.put(payload)
+            uri = self._publish(digest, payload)
+            step: tuple[str, list[Any]]
+            if view.terms.redundancy == 1:
+                intent = JournalRecord(view.job_id, "submitting", uri, digest, 0)
+                step = ("submitResult", [digest, uri, self._inline(view, digest)])
             else:
                 # the salt is journaled before the commitment leaves: without it we could never reveal.
                 # A commit whose answer was lost may still land later, so its salt is kept for a retry.
-                retrying = entry is not None and entry.state == "committing" and entry.salt is not None
-                salt = entry.salt if retrying and entry is not None and entry.salt else os.urandom(32)
-                self.journal.record(job.id, "committing", uri, result_hash=digest, slot=slot, salt=salt)
-                receipt = self._record(self.client.commit(job, slot, digest, salt))
-                self._failpoint("commit")
-                self.journal.record(job.id, "committed", receipt["transactionHash"].hex())
-        except (ContractRevert, TransactionFailed) as exc:
-            # lost a race for the slot, or the window closed; the chain says whether we hold it
-            if self._my_slot(job)[0] is None:
-                log.info("job %d: slot %d not taken: %s", job.id, slot, exc)
-                return
+                entry = self.journal.get(view.job_id)
+                salt = entry.salt if entry is not None and entry.salt else os.urandom(32)
+                intent = JournalRecord(view.job_id, "committing", uri, digest, slot, salt)
+                step = ("commit", [slot, commitment_of(view.job_id, self.client.address, digest, salt)])
+            steps.append(_Step(view, step[0], step[1], intent))
+        self._send_steps(steps, self._take_outcome)
+
+    def _run_model(self, runtime: Runtime, ready: list[tuple[JobView, int, bytes]]) -> list[bytes | None]:
+        """The batch's results; if the batch fails, each input is run alone so one bad input
+        fails only its own job."""
+        inputs = [data for _, _, data in ready]
+        started = time.monotonic()
+        try:
+            results: list[bytes | None] = list(runtime.run(inputs))
+        except Exception as exc:
+            log.warning("batch of %d failed (%r); running each alone", len(inputs), exc)
+            results = []
+            for view, _, data in ready:
+                try:
+                    results.append(runtime.run([data])[0])
+                except Exception as single:
+                    self._drop(view, "failed", f"model failed: {single!r}")
+                    results.append(None)
+        self.counters.record_batch(len(inputs), time.monotonic() - started)
+        return results
+
+    def _publish(self, digest: bytes, payload: bytes) -> str:
+        """The result's URI: on the configured storage backend, else (or when it fails) the
+        worker's own API, which serves every result it stored."""
+        own = f"{self.base_url}/results/0x{digest.hex()}"
+        if self.storage is None:
+            return own
+        try:
+            return self.storage.put(payload)
+        except (StorageError, OSError) as exc:
+            log.warning("publishing 0x%s failed (%s); serving it from %s", digest.hex()[:16], exc, own)
+            return own
+
+    def _take_outcome(self, step: _Step) -> str:
         self.counters.completed += 1
-        log.info("job %d: slot %d taken, result 0x%s", job.id, slot, digest.hex()[:16])
+        log.info("job %d: slot taken, result 0x%s", step.view.job_id, (step.intent.result_hash or b"").hex()[:16])
+        return "submitted" if step.view.terms.redundancy == 1 else "committed"
 
-    def _reveal(self, job: Job, slot: int, entry: JournalEntry | None) -> None:
-        if entry is None or entry.salt is None or entry.result_hash is None:
-            self._drop(job, "failed", "committed on chain but the journal has no salt: cannot reveal")
-            return
-        digest = entry.result_hash
-        uri = f"{self.base_url}/results/0x{digest.hex()}"
-        self.journal.record(job.id, "revealing")
-        try:
-            receipt = self._record(self.client.reveal(job, slot, digest, entry.salt, uri, self._inline(job, digest)))
-        except (ContractRevert, TransactionFailed) as exc:
-            if self._my_slot(job)[1] != "revealed":
-                log.warning("job %d: reveal failed: %s", job.id, exc)
-                return
-        else:
-            self._failpoint("reveal")
-            self.journal.record(job.id, "revealed", receipt["transactionHash"].hex())
-        log.info("job %d: revealed slot %d", job.id, slot)
+    def _reveal(self, reveals: list[tuple[JobView, int]]) -> None:
+        steps: list[_Step] = []
+        for view, slot in reveals:
+            entry = self.journal.get(view.job_id)
+            if entry is None or entry.salt is None or entry.result_hash is None:
+                self._drop(view, "failed", "committed on chain but the journal has no salt: cannot reveal")
+                continue
+            digest = entry.result_hash
+            uri = f"{self.base_url}/results/0x{digest.hex()}"
+            args = [slot, digest, entry.salt, uri, self._inline(view, digest)]
+            steps.append(_Step(view, "reveal", args, JournalRecord(view.job_id, "revealing")))
+        self._send_steps(steps, lambda step: "revealed")
 
-    def _settle(self, job: Job, entry: JournalEntry | None) -> None:
-        """Settle a job whose window has passed; anyone may, so a revert usually means someone did."""
-        result = b""
-        if entry is not None and entry.result_hash is not None and job.terms.consumer != ZERO_ADDRESS:
-            result = self.store.get(entry.result_hash) or b""
-        self.journal.record(job.id, "settling")
-        try:
-            self._record(self.client.settle(job, result))
-            self._failpoint("settle")
-        except (ContractRevert, TransactionFailed) as exc:
-            log.info("job %d: settle did not go through (%s); checking the chain", job.id, exc)
-        if job.status() == JobPhase.CLOSED:
-            self._closed(job)
+    def _settle(self, views: list[JobView]) -> None:
+        """Settle jobs whose windows have passed; anyone may, so a revert usually means someone did
+        (the next round's logs tell)."""
+        steps: list[_Step] = []
+        for view in views:
+            entry = self.journal.get(view.job_id)
+            result = b""
+            if entry is not None and entry.result_hash is not None and view.terms.consumer != ZERO_ADDRESS:
+                result = self.store.get(entry.result_hash) or b""
+            intent = JournalRecord(view.job_id, "settling")
+            steps.append(_Step(view, "settle", [view.outcome(), result], intent))
+        self._send_steps(steps, lambda step: None)
+        head = self.client.w3.eth.block_number
+        for view in views:
+            if not view.closed:  # our settle failed: most likely someone else's landed first
+                self._load(view.job_id, head)
+                view = self.views.get(view.job_id, view)
+            if view.closed:
+                self._closed(view)
 
-    def _closed(self, job: Job) -> None:
+    def _send_steps(self, steps: list[_Step], outcome: Callable[[_Step], str | None]) -> None:
+        """Send `steps`, many per transaction (`multicall`), each intent journaled first, then the
+        `outcome` state of each (None: nothing to record). When a batch would revert (a slot lost
+        to a race, a window just closed), its steps are sent one by one so the others still land;
+        what happened to each is read from the chain next round."""
+        for first in range(0, len(steps), MAX_CALLS_PER_TX):
+            chunk = steps[first : first + MAX_CALLS_PER_TX]
+            self.journal.record_many([step.intent for step in chunk])
+            try:
+                receipt = self._transact(chunk)
+            except (ContractRevert, TransactionFailed) as exc:
+                if len(chunk) == 1:
+                    log.info("job %d: %s did not go through: %s", chunk[0].view.job_id, chunk[0].function, exc)
+                else:
+                    log.info("%d %s calls would not all land (%s); one by one", len(chunk), chunk[0].function, exc)
+                    for step in chunk:
+                        self._send_steps([step], outcome)
+                continue
+            except OSError as exc:
+                self.retry |= {step.view.job_id for step in chunk}
+                self._rpc_error(exc)
+                continue
+            for function in {step.function for step in chunk}:
+                self._failpoint(FAILPOINTS[function])
+            for event in self.scanner.decode(receipt["logs"]):  # known now, not only after the next scan
+                self._on_event(event)
+            tx = receipt["transactionHash"].hex()
+            states = [(step.view.job_id, outcome(step)) for step in chunk]
+            self.journal.record_many([JournalRecord(job_id, state, tx) for job_id, state in states if state])
+
+    def _transact(self, steps: list[_Step]) -> TxReceipt:
+        market = self.client.market
+        calls = [(step.function, [step.view.job_id, step.view.terms.as_tuple(), *step.args]) for step in steps]
+        if len(calls) == 1:
+            name, args = calls[0]
+            return self._record(self.client.transact(getattr(market.functions, name)(*args)))
+        data = [market.encode_abi(name, args=args) for name, args in calls]
+        return self._record(self.client.transact(market.functions.multicall(data)))
+
+    def _read_batch(self, calls: list[ContractFunction]) -> list[Any]:
+        """The decoded answers of many view calls, in one JSON-RPC batch request per `READ_BATCH`."""
+        answers: list[Any] = []
+        for first in range(0, len(calls), READ_BATCH):
+            chunk = calls[first : first + READ_BATCH]
+            requests = [("eth_call", [{"to": c.address, "data": c._encode_transaction_data()}, LATEST]) for c in chunk]
+            responses = self.client.w3.provider.make_batch_request(requests)  # type: ignore[attr-defined]
+            if not isinstance(responses, list):  # the whole batch was refused
+                raise ChainError(f"batch of {len(chunk)} calls failed: {responses}")
+            for call, response in zip(chunk, sorted(responses, key=lambda r: int(r["id"])), strict=True):
+                if "error" in response:
+                    raise ChainError(f"{call.fn_name} failed: {response['error']}")
+                types = [output["type"] for output in call.abi["outputs"]]
+                (answer,) = decode(types, bytes.fromhex(str(response["result"])[2:]))
+                answers.append(answer)
+        return answers
+
+    def _closed(self, view: JobView) -> None:
         """Record how a job we followed ended, and what it paid us."""
-        me = self.client.address
-        paid = self.client.market.events.WorkerPaid.get_logs(
-            from_block=self.client.deployment.start_block, argument_filters={"jobId": job.id, "worker": me}
-        )
-        earned = sum(int(e["args"]["amount"]) for e in paid)
-        entry = self.journal.get(job.id)
+        self.views.pop(view.job_id, None)
+        entry = self.journal.get(view.job_id)
         if entry is None or entry.state in FINISHED:
-            self.active.pop(job.id, None)
             return
+        earned = view.paid.get(self.client.address, 0)
         self.counters.settled += 1
         self.counters.earned_wei += earned
-        self._drop(job, "settled", f"earned {earned} wei")
-        log.info("job %d: settled, earned %d wei", job.id, earned)
+        self.journal.record(view.job_id, "settled", f"earned {earned} wei")
+        log.info("job %d: settled, earned %d wei", view.job_id, earned)
 
-    def _inline(self, job: Job, digest: bytes) -> bytes:
+    def _inline(self, view: JobView, digest: bytes) -> bytes:
         """Result bytes to put on chain: only for consumer contracts, and only when small."""
-        if job.terms.consumer == ZERO_ADDRESS:
+        if view.terms.consumer == ZERO_ADDRESS:
             return b""
         payload = self.store.get(digest) or b""
         return payload if len(payload) <= MAX_INLINE_RESULT else b""
 
-    def _drop(self, job: Job, state: str, reason: str) -> None:
-        self.active.pop(job.id, None)
+    def _drop(self, view: JobView, state: str, reason: str) -> None:
+        self.views.pop(view.job_id, None)
         if state == "refused":
             self.counters.refused += 1
-            log.warning("job %d: not taken: %s", job.id, reason)
+            log.warning("job %d: not taken: %s", view.job_id, reason)
             return
-        if self.journal.get(job.id) is not None or state == "failed":
+        if self.journal.get(view.job_id) is not None or state == "failed":
             if state == "failed":
                 self.counters.failed += 1
-                log.error("job %d: %s", job.id, reason)
-            self.journal.record(job.id, state, reason)
+                log.error("job %d: %s", view.job_id, reason)
+            self.journal.record(view.job_id, state, reason)
 
     def _chain_time(self) -> int:
         return int(self.client.w3.eth.get_block("latest")["timestamp"])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,18 @@ CREATE TABLE IF NOT EXISTS history (
     at REAL NOT NULL
 );
 """
+
+
+@dataclass(frozen=True)
+class JournalRecord:
+    """One state change to write: fields left None keep their stored values."""
+
+    job_id: int
+    state: str
+    detail: str = ""
+    result_hash: bytes | None = None
+    slot: int | None = None
+    salt: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -98,22 +111,28 @@ class Journal:
         salt: bytes | None = None,
     ) -> None:
         """Set the job's state (keeping fields not given) and append it to the history, atomically."""
+        self.record_many([JournalRecord(job_id, state, detail, result_hash, slot, salt)])
+
+    def record_many(self, records: Sequence[JournalRecord]) -> None:
+        """`record` each of `records` in one durable transaction (one fsync for a whole batch)."""
         now = time.time()
         with self._transaction():
-            self._db.execute(
-                """INSERT INTO jobs (job_id, state, result_hash, slot, salt, updated_at)
-                   VALUES (?, ?, ?, ?, ?, ?)
-                   ON CONFLICT (job_id) DO UPDATE SET
-                     state = excluded.state,
-                     result_hash = COALESCE(excluded.result_hash, jobs.result_hash),
-                     slot = COALESCE(excluded.slot, jobs.slot),
-                     salt = COALESCE(excluded.salt, jobs.salt),
-                     updated_at = excluded.updated_at""",
-                (job_id, state, result_hash, slot, salt, now),
-            )
-            self._db.execute(
-                "INSERT INTO history (job_id, state, detail, at) VALUES (?, ?, ?, ?)", (job_id, state, detail, now)
-            )
+            for r in records:
+                self._db.execute(
+                    """INSERT INTO jobs (job_id, state, result_hash, slot, salt, updated_at)
+                       VALUES (?, ?, ?, ?, ?, ?)
+                       ON CONFLICT (job_id) DO UPDATE SET
+                         state = excluded.state,
+                         result_hash = COALESCE(excluded.result_hash, jobs.result_hash),
+                         slot = COALESCE(excluded.slot, jobs.slot),
+                         salt = COALESCE(excluded.salt, jobs.salt),
+                         updated_at = excluded.updated_at""",
+                    (r.job_id, r.state, r.result_hash, r.slot, r.salt, now),
+                )
+                self._db.execute(
+                    "INSERT INTO history (job_id, state, detail, at) VALUES (?, ?, ?, ?)",
+                    (r.job_id, r.state, r.detail, now),
+                )
 
     def get(self, job_id: int) -> JournalEntry | None:
         row = self._db.execute(

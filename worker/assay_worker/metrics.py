@@ -38,8 +38,11 @@ class WorkerCollector(Collector):
         yield _counter("assay_worker_earned_wei", "Payouts credited to the worker", labels, values, counters.earned_wei)
         yield _counter("assay_worker_gas_spent_wei", "Wei spent on gas", labels, values, counters.gas_spent_wei)
         yield _counter("assay_worker_rpc_errors", "RPC calls that failed", labels, values, counters.rpc_errors)
+        yield _counter("assay_worker_batches", "Model batches run", labels, values, counters.batches)
+        yield _counter("assay_worker_batched_jobs", "Jobs run in model batches", labels, values, counters.batched_jobs)
+        yield _counter("assay_worker_model_seconds", "Time spent in model runs", labels, values, counters.model_seconds)
         awaiting = GaugeMetricFamily("assay_worker_active_jobs", "Jobs in flight (slot held or sought)", labels=labels)
-        awaiting.add_metric(values, len(worker.active))
+        awaiting.add_metric(values, len(worker.views))
         yield awaiting
         block = GaugeMetricFamily("assay_worker_last_scanned_block", "Last block whose logs were read", labels=labels)
         block.add_metric(values, worker.cursor - 1)
