@@ -30,19 +30,18 @@ from assay import (
     fetch_payload,
     gas_cost,
 )
+from assay._calldata import Calldata
 from assay._jobs import ZERO_ADDRESS
-from eth_abi.abi import decode
 from tenacity import before_sleep_log, retry, retry_if_exception_type, stop_after_delay, wait_exponential_jitter
-from web3.contract.contract import ContractFunction
 from web3.exceptions import BlockNotFound
-from web3.types import EventData, TxReceipt
+from web3.types import TxReceipt
 
 from .api import ApiServer, create_app
 from .journal import FINISHED, Journal, JournalRecord, recent_jobs
 from .metrics import metrics_text
 from .results import ResultStore
 from .runtimes import Runtime, RuntimeSpec, create_runtime
-from .tracker import JobView, LogScanner
+from .tracker import JobEvent, JobView, LogScanner
 
 log = logging.getLogger("assay.worker")
 
@@ -143,6 +142,7 @@ class Worker:
         self.counters = Counters()
         self.views: dict[int, JobView] = {}  # jobs we hold a slot of, or may still get one of
         self.scanner = LogScanner(client)
+        self.calldata = Calldata(client.market.abi)
         saved = self.journal.cursor
         start = client.deployment.start_block
         self.cursor = start if saved is None else max(start, saved - REORG_MARGIN)
@@ -250,10 +250,10 @@ class Worker:
         """Follow `job_id` again from its whole history (a resumed or re-examined job)."""
         view: JobView | None = None
         for event in self.scanner.scan(self.client.deployment.start_block, head, job_id):
-            if event["event"] == "JobPosted":
+            if event.name == "JobPosted":
                 view = self._view_of(event)
             elif view is not None:
-                view.apply(event["event"], event["args"])
+                view.apply(event.name, event.args)
         self.retry.discard(job_id)
         if view is None:
             log.warning("job %d: no longer on chain (reorganised away); dropped", job_id)
@@ -263,19 +263,19 @@ class Worker:
         else:
             self.views[job_id] = view
 
-    def _view_of(self, event: EventData) -> JobView:
-        args = event["args"]
+    def _view_of(self, event: JobEvent) -> JobView:
+        args = event.args
         terms = JobTerms.from_event(args["terms"])
         return JobView(int(args["jobId"]), terms, bytes(args["input"]), str(args["inputURI"]), time.monotonic())
 
-    def _on_event(self, event: EventData) -> None:
-        args = event["args"]
+    def _on_event(self, event: JobEvent) -> None:
+        args = event.args
         job_id = int(args["jobId"])
-        if event["event"] == "JobPosted":
+        if event.name == "JobPosted":
             if job_id not in self.views:
                 self._consider(self._view_of(event))
         elif job_id in self.views:
-            self.views[job_id].apply(event["event"], args)
+            self.views[job_id].apply(event.name, args)
 
     def _remember_block(self, number: int) -> None:
         self.block_hashes[number] = self.client.w3.eth.get_block(number)["hash"]
@@ -323,9 +323,7 @@ class Worker:
         """Take every followed job one step forward from the state the chain reports, batching
         reads, model runs and transactions across jobs."""
         views = [self.views[job_id] for job_id in sorted(self.views)]
-        terms = [view.terms.as_tuple() for view in views]
-        market = self.client.market.functions
-        phases = self._read_batch([market.phaseOf(view.job_id, t) for view, t in zip(views, terms, strict=True)])
+        phases = self._read_batch([("phaseOf", (view.job_id, view.terms.as_tuple())) for view in views])
         now = self._chain_time()
         takes: list[JobView] = []
         reveals: list[tuple[JobView, int]] = []
@@ -366,10 +364,9 @@ class Worker:
         """Run and submit (r = 1) or commit (r >= 2) every job with a slot we may take now, a
         batch per model. Every check that can be made first is: refusing costs nothing, failing
         after taking a slot costs the collateral."""
-        market = self.client.market.functions
         me = self.client.address
         asks = [(view, slot) for view in views for slot in view.empty_slots()]
-        answers = self._read_batch([market.eligible(v.job_id, v.terms.as_tuple(), s, me) for v, s in asks])
+        answers = self._read_batch([("eligible", (v.job_id, v.terms.as_tuple(), s, me)) for v, s in asks])
         chosen: dict[int, tuple[JobView, int]] = {}
         for (view, slot), ok in zip(asks, answers, strict=True):
             if ok and view.job_id not in chosen:
@@ -525,29 +522,31 @@ class Worker:
             self.journal.record_many([JournalRecord(job_id, state, tx) for job_id, state in states if state])
 
     def _transact(self, steps: list[_Step]) -> TxReceipt:
-        market = self.client.market
-        calls = [(step.function, [step.view.job_id, step.view.terms.as_tuple(), *step.args]) for step in steps]
-        if len(calls) == 1:
+        calls = [(step.function, (step.view.job_id, step.view.terms.as_tuple(), *step.args)) for step in steps]
+        if len(calls) == 1:  # through web3, so that a revert is decoded into its typed error
             name, args = calls[0]
-            return self._record(self.client.transact(getattr(market.functions, name)(*args)))
-        data = [market.encode_abi(name, args=args) for name, args in calls]
-        return self._record(self.client.transact(market.functions.multicall(data)))
+            return self._record(self.client.transact(getattr(self.client.market.functions, name)(*args)))
+        data = [self.calldata.encode(name, *args) for name, args in calls]
+        return self._record(self.client.transact(self.client.market.functions.multicall(data)))
 
-    def _read_batch(self, calls: list[ContractFunction]) -> list[Any]:
-        """The decoded answers of many view calls, in one JSON-RPC batch request per `READ_BATCH`."""
+    def _read_batch(self, calls: list[tuple[str, tuple[Any, ...]]]) -> list[Any]:
+        """The first return value of each market view call `(function, args)`, in one JSON-RPC
+        batch request per `READ_BATCH` calls."""
         answers: list[Any] = []
+        market = self.client.market.address
         for first in range(0, len(calls), READ_BATCH):
             chunk = calls[first : first + READ_BATCH]
-            requests = [("eth_call", [{"to": c.address, "data": c._encode_transaction_data()}, LATEST]) for c in chunk]
+            requests = [
+                ("eth_call", [{"to": market, "data": "0x" + self.calldata.encode(name, *args).hex()}, LATEST])
+                for name, args in chunk
+            ]
             responses = self.client.w3.provider.make_batch_request(requests)  # type: ignore[attr-defined]
             if not isinstance(responses, list):  # the whole batch was refused
                 raise ChainError(f"batch of {len(chunk)} calls failed: {responses}")
-            for call, response in zip(chunk, sorted(responses, key=lambda r: int(r["id"])), strict=True):
+            for (name, _), response in zip(chunk, sorted(responses, key=lambda r: int(r["id"])), strict=True):
                 if "error" in response:
-                    raise ChainError(f"{call.fn_name} failed: {response['error']}")
-                types = [output["type"] for output in call.abi["outputs"]]
-                (answer,) = decode(types, bytes.fromhex(str(response["result"])[2:]))
-                answers.append(answer)
+                    raise ChainError(f"{name} failed: {response['error']}")
+                answers.append(self.calldata.decode(name, bytes.fromhex(str(response["result"])[2:]))[0])
         return answers
 
     def _closed(self, view: JobView) -> None:
