@@ -122,6 +122,8 @@ class WorkerConfig(BaseSettings):
     open_claiming: bool = Field(True, description="also take slots left open after the draw rounds")
     batch_size: int = Field(16, ge=1, le=256, description="most jobs of one model run and submitted together")
     batch_wait: float = Field(0.0, ge=0, le=60, description="seconds a job may wait for a fuller batch")
+    min_reward: Decimal = Field(Decimal(0), ge=0, description="ETH a slot of an ETH job must pay to be taken")
+    deadline_margin: float = Field(10.0, ge=0, le=86_400, description="seconds before a result deadline to stop taking")
     allow_private_uris: bool | None = None
     storage: str | None = Field(None, description="publish results to: ipfs+http://host:5001 or an Assay gateway URL")
     fees: FeeConfig = Field(default_factory=lambda: FeeConfig())

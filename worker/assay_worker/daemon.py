@@ -85,6 +85,11 @@ class WorkerSettings:
     """Most jobs of one model run together (and submitted in one transaction)."""
     batch_wait: float = 0.0
     """Seconds a job may wait for a fuller batch of its model (the latency budget)."""
+    min_reward: int = 0
+    """Wei a slot must pay (ETH jobs) to be worth taking: the profitability filter."""
+    deadline_margin: float = 10.0
+    """Seconds before a job's result deadline after which no slot is taken (declining early
+    costs nothing; missing the deadline costs the collateral)."""
     storage: Storage | None = None
     """Where results are published (IPFS, a gateway); None: only the worker's own API."""
     failpoint: str | None = None
@@ -317,6 +322,15 @@ class Worker:
             return
         if not (me in view.terms.assignees or view.terms.allowlist or self.settings.open_claiming):
             return
+        slot_reward = view.terms.reward // view.terms.redundancy
+        if view.terms.token == ZERO_ADDRESS and slot_reward < self.settings.min_reward:
+            log.info(
+                "job %d: ignored, pays %d wei a slot (min_reward %d)",
+                view.job_id,
+                slot_reward,
+                self.settings.min_reward,
+            )
+            return
         self.views[view.job_id] = view
 
     def _advance_all(self) -> None:
@@ -336,7 +350,9 @@ class Worker:
             elif phase == JobPhase.CLOSED:
                 self._closed(view)
             elif slot is None:
-                if phase in (JobPhase.ASSIGNING, JobPhase.WORKING) and now <= view.terms.claim_deadline:
+                if now + self.settings.deadline_margin > view.terms.result_deadline:
+                    self._drop(view, "refused", "too close to its result deadline to finish safely")
+                elif phase in (JobPhase.ASSIGNING, JobPhase.WORKING) and now <= view.terms.claim_deadline:
                     takes.append(view)
                 else:
                     self._drop(view, "lost", f"no slot taken; phase {phase.name.lower()}")
