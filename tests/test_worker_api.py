@@ -6,12 +6,16 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import threading
+import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
 from assay import ECHO, AssayClient
 from assay.devnet import ANVIL_KEYS
+from assay_worker.daemon import Worker
 from eth_account import Account
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -52,6 +56,7 @@ def test_metrics_jobs_and_status_page(tmp_path: Path) -> None:
                 job.wait(timeout=60)
             metrics = httpx.get(f"{worker.url}/metrics").text
             recent = httpx.get(f"{worker.url}/jobs").json()
+            ready = httpx.get(f"{worker.url}/ready")
             page = httpx.get(f"{worker.url}/")
             if shutil.which("chromium"):
                 render(worker.url, tmp_path)
@@ -70,6 +75,7 @@ def test_metrics_jobs_and_status_page(tmp_path: Path) -> None:
     assert ("assay_worker_model_load_seconds", ECHO.name) in found
     assert found[("assay_worker_active_jobs", "")] == 0
 
+    assert (ready.status_code, ready.json()) == (200, {"ready": True})
     assert {entry["job_id"]: entry["state"] for entry in recent} == {job.id: "settled" for job in jobs}
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     assert Account.from_key(ANVIL_KEYS[2]).address in page.text and "0.029250 ETH" in page.text
@@ -91,3 +97,14 @@ def render(url: str, tmp_path: Path) -> None:
     )
     assert shot.returncode == 0, shot.stderr
     assert SCREENSHOT.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_readiness_reasons() -> None:
+    worker = SimpleNamespace(stopping=threading.Event(), last_round=None, settings=SimpleNamespace(poll_interval=0.5))
+    assert "catching up" in (Worker.readiness(worker) or "")  # type: ignore[arg-type]
+    worker.last_round = time.monotonic()
+    assert Worker.readiness(worker) is None  # type: ignore[arg-type]
+    worker.last_round -= 60
+    assert "no poll round has finished for 60 s" in (Worker.readiness(worker) or "")  # type: ignore[arg-type]
+    worker.stopping.set()
+    assert Worker.readiness(worker) == "stopping"  # type: ignore[arg-type]

@@ -3,6 +3,7 @@ jobs and an HTML status page."""
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import threading
@@ -26,9 +27,13 @@ class WorkerView(Protocol):
 
     def recent_jobs(self) -> list[dict[str, Any]]: ...
 
+    def readiness(self) -> str | None:
+        """Why the worker is not ready to take jobs, or None when it is."""
+
 
 def create_app(store: ResultStore, health: Callable[[], dict[str, Any]], view: WorkerView | None = None) -> FastAPI:
-    """Serve results from `store` and `health()` at /health; with `view` also /metrics, /jobs and /."""
+    """Serve results from `store` and `health()` at /health; with `view` also /ready (503 until
+    the worker has caught up with the chain, and while it stops), /metrics, /jobs and /."""
     app = FastAPI(title="Assay worker", docs_url=None, redoc_url=None)
 
     @app.get("/health")
@@ -40,6 +45,13 @@ def create_app(store: ResultStore, health: Callable[[], dict[str, Any]], view: W
         @app.get("/metrics")
         def get_metrics() -> Response:
             return Response(view.metrics(), media_type="text/plain; version=0.0.4")
+
+        @app.get("/ready")
+        def get_ready() -> Response:
+            problem = view.readiness()
+            if problem is None:
+                return Response('{"ready":true}', media_type="application/json")
+            return Response(json.dumps({"ready": False, "reason": problem}), 503, media_type="application/json")
 
         @app.get("/jobs")
         def get_jobs() -> Any:

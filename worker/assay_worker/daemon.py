@@ -147,6 +147,7 @@ class Worker:
         self.counters = Counters()
         self.views: dict[int, JobView] = {}  # jobs we hold a slot of, or may still get one of
         self.scanner = LogScanner(client)
+        self.last_round: float | None = None  # monotonic time the last poll round finished
         self.calldata = Calldata(client.market.abi)
         saved = self.journal.cursor
         start = client.deployment.start_block
@@ -181,6 +182,16 @@ class Worker:
             "gas_spent_wei": self.counters.gas_spent_wei,
         }
 
+    def readiness(self) -> str | None:
+        if self.stopping.is_set():
+            return "stopping"
+        if self.last_round is None:
+            return "catching up with the chain (no poll round finished yet)"
+        stale = time.monotonic() - self.last_round
+        if stale > max(30.0, 20 * self.settings.poll_interval):
+            return f"no poll round has finished for {stale:.0f} s (RPC unreachable?)"
+        return None
+
     def metrics(self) -> bytes:
         return metrics_text(self)
 
@@ -213,7 +224,7 @@ class Worker:
     @retry(
         retry=retry_if_exception_type(OSError),
         stop=stop_after_delay(STARTUP_RETRY_SECONDS),
-        wait=wait_exponential_jitter(initial=0.5, max=5),
+        wait=wait_exponential_jitter(multiplier=0.5, max=5),
         before_sleep=before_sleep_log(log, logging.WARNING),
         reraise=True,
     )
@@ -246,6 +257,7 @@ class Worker:
                 self._remember_block(head)
             if self.views and not self.stopping.is_set():
                 self._advance_all()
+            self.last_round = time.monotonic()
         except AssayError as exc:
             log.warning("poll failed: %s", exc)
         except OSError as exc:  # the scan itself failed: the whole round is repeated
