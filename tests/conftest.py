@@ -15,7 +15,9 @@ import pytest
 from assay import ECHO, AssayClient, Deployment
 from assay._deploy import MarketParams, deploy_contracts
 from assay.devnet import ANVIL_KEYS, Anvil, free_port
+from assay_worker.api import ApiServer, create_app
 from assay_worker.launcher import WorkerProcess
+from assay_worker.results import ResultStore
 from eth_account import Account
 from web3 import Web3
 
@@ -138,3 +140,19 @@ def gateway_server(rpc_url: str, folder: Path, *options: str) -> Iterator[str]:
         process.terminate()
         process.wait(timeout=10)
         log.close()
+
+
+@pytest.fixture
+def result_server(tmp_path: Path) -> Iterator[tuple[ResultStore, str]]:
+    """A real HTTP server publishing results, as a worker does."""
+    store = ResultStore(tmp_path / "results")
+    server = ApiServer(create_app(store, lambda: {"status": "ok"}), "127.0.0.1", 0)
+    server.start()
+    yield store, f"http://127.0.0.1:{server.port}"
+    server.stop()
+
+
+def publish(result_server: tuple[ResultStore, str], payload: bytes) -> tuple[bytes, str]:
+    store, base = result_server
+    digest = store.put(payload)
+    return digest, f"{base}/results/0x{digest.hex()}"

@@ -137,7 +137,7 @@ def test_a_large_job_input_goes_through_the_gateway(gateway: Gateway, w3: Web3, 
     requester = AssayClient(w3, ANVIL_KEYS[1], deployment=deployment, storage=storage)
     data = os.urandom(20_000)  # over the 16 KiB calldata limit
     job = requester.post_job(ECHO, data, reward=10**15)
-    posted = job._events("JobPosted")[-1]["args"]
+    (posted,) = [event.args for event in job.history() if event.name == "JobPosted"]
     assert posted["input"] == b"" and posted["inputURI"] == f"{gateway.url}/blobs/0x{content_hash(data).hex()}"
     assert job.terms.input_hash == content_hash(data)
     assert job.input == data

@@ -4,7 +4,6 @@ lifecycles, refunds, missed deadlines and the typed errors on each bad path."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,30 +27,13 @@ from assay import (
 )
 from assay._jobs import ZERO_ADDRESS
 from assay.devnet import ANVIL_KEYS
-from assay_worker.api import ApiServer, create_app
 from assay_worker.results import ResultStore
 from web3 import Web3
 
-from .conftest import CHALLENGE_WINDOW, MARKET_PARAMS, time_travel
+from .conftest import CHALLENGE_WINDOW, MARKET_PARAMS, publish, time_travel
 
 REWARD = 10**16
 STAKE = 10**17
-
-
-@pytest.fixture
-def result_server(tmp_path: Path) -> Iterator[tuple[ResultStore, str]]:
-    """A real HTTP server publishing results, as a worker does."""
-    store = ResultStore(tmp_path / "results")
-    server = ApiServer(create_app(store, lambda: {"status": "ok"}), "127.0.0.1", 0)
-    server.start()
-    yield store, f"http://127.0.0.1:{server.port}"
-    server.stop()
-
-
-def publish(result_server: tuple[ResultStore, str], payload: bytes) -> tuple[bytes, str]:
-    store, base = result_server
-    digest = store.put(payload)
-    return digest, f"{base}/results/0x{digest.hex()}"
 
 
 def serve(client: AssayClient, stake: int = STAKE) -> AssayClient:

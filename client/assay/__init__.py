@@ -9,6 +9,7 @@ print(result.json()["embedding"][:4])
 
 from . import errors
 from ._artifacts import Artifact, load_artifact
+from ._async import AsyncAssayClient, AsyncJob
 from ._client import MAX_INLINE_INPUT, AssayClient, StakeInfo, commitment_of
 from ._deployments import Deployment
 from ._errors import (
@@ -29,6 +30,7 @@ from ._errors import (
     TransactionFailed,
     UnsafeURI,
 )
+from ._events import JOB_EVENTS, JobEvent
 from ._jobs import Job, JobInfo, JobPhase, JobResult, JobTerms
 from ._models import BUILTIN_MODELS, ECHO, MINILM_L6_V2, SENTIMENT_MINILM, ModelManifest
 from ._transactions import gas_cost
@@ -38,12 +40,15 @@ from .storage import Storage, check_uri, content_hash, fetch_payload
 __all__ = [
     "BUILTIN_MODELS",
     "ECHO",
+    "JOB_EVENTS",
     "MAX_INLINE_INPUT",
     "MINILM_L6_V2",
     "SENTIMENT_MINILM",
     "Artifact",
     "AssayClient",
     "AssayError",
+    "AsyncAssayClient",
+    "AsyncJob",
     "ChainError",
     "ChainMismatch",
     "ConfigError",
@@ -54,6 +59,7 @@ __all__ = [
     "InsufficientFunds",
     "Job",
     "JobError",
+    "JobEvent",
     "JobInfo",
     "JobNotCompleted",
     "JobPhase",

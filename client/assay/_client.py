@@ -21,6 +21,7 @@ from web3.types import TxReceipt
 from ._artifacts import load_artifact
 from ._deployments import LOCAL_CHAIN_ID, Deployment
 from ._errors import ChainError, ChainMismatch, ConfigError, InsufficientFunds
+from ._events import EventDecoder
 from ._jobs import ZERO_ADDRESS, Job, JobTerms
 from ._logs import iter_logs
 from ._models import ModelManifest
@@ -95,6 +96,7 @@ class AssayClient:
         self.registry: Contract = self._contract(deployment.registry, "WorkerRegistry")
         self.models: Contract = self._contract(deployment.models, "ModelRegistry")
         self.arbiter: Contract = self._contract(deployment.arbiter, deployment.arbiter_kind)
+        self.event_decoder = EventDecoder(self.market.address, self.market.abi)
 
     def _contract(self, address: str, name: str) -> Contract:
         return self.w3.eth.contract(address=to_checksum_address(address), abi=load_artifact(name).abi)

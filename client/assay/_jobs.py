@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from eth_typing import ChecksumAddress
 from eth_utils.address import to_checksum_address
-from web3.types import EventData, TxReceipt
+from web3.types import TxReceipt
 
-from ._errors import JobError, JobNotCompleted, JobTimeout, ResultMismatch
+from ._errors import ConfigError, JobError, JobNotCompleted, JobTimeout, ResultMismatch
+from ._events import JobEvent
 from .storage import content_hash
 
 if TYPE_CHECKING:
@@ -157,17 +158,14 @@ class Job:
     def terms(self) -> JobTerms:
         """The job's terms, from its `JobPosted` event."""
         if self._terms is None:
-            posted = self._events("JobPosted")
-            if not posted:
-                raise JobNotCompleted(f"job {self.id} does not exist on this market")
-            self._terms = JobTerms.from_event(posted[-1]["args"]["terms"])
+            self._terms = JobTerms.from_event(self._last("JobPosted").args["terms"])
         return self._terms
 
     @property
     def input(self) -> bytes:
         """The job's input: inline from `JobPosted`, else fetched from its URI (through the
         client's storage when it is one of its URIs) and checked."""
-        args = self._events("JobPosted")[-1]["args"]
+        args = self._last("JobPosted").args
         inline = bytes(args["input"])
         if inline:
             return inline
@@ -181,21 +179,25 @@ class Job:
 
     def info(self) -> JobInfo:
         """The job's terms and state, from the chain and its events."""
-        return self._info(self.status())
+        return self._info(self.status(), self.history())
 
-    def _info(self, phase: JobPhase) -> JobInfo:
+    def history(self) -> list[JobEvent]:
+        """Every event of this job so far, oldest first (one eth_getLogs per `LOG_PAGE` blocks)."""
+        head = self.client.w3.eth.block_number
+        return list(self.client.event_decoder.scan(self.client.w3, self.client.deployment.start_block, head, self.id))
+
+    def _info(self, phase: JobPhase, history: list[JobEvent]) -> JobInfo:
         terms = self.terms
         worker = result_hash = challenge_end = success = None
-        if terms.redundancy == 1:
-            submitted = self._events("ResultSubmitted")
-            if submitted:
-                args = submitted[-1]["args"]
-                worker, result_hash, challenge_end = args["worker"], bytes(args["resultHash"]), args["challengeEnd"]
+        submitted = _named(history, "ResultSubmitted")
+        if terms.redundancy == 1 and submitted:
+            args = submitted[-1].args
+            worker, result_hash, challenge_end = args["worker"], bytes(args["resultHash"]), args["challengeEnd"]
+        settled = _named(history, "JobSettled")
         if phase == JobPhase.CLOSED:
-            settled = self._events("JobSettled")
-            success = bool(settled and settled[-1]["args"]["success"])
+            success = bool(settled and settled[-1].args["success"])
             if success:
-                result_hash = bytes(settled[-1]["args"]["resultHash"])
+                result_hash = bytes(settled[-1].args["resultHash"])
         return JobInfo(self.id, phase, terms, worker, result_hash, challenge_end, success)
 
     def outcome(self) -> tuple[str, bytes, str]:
@@ -204,15 +206,16 @@ class Job:
         worker, result_hash, challenger = ZERO_ADDRESS, bytes(32), ZERO_ADDRESS
         if self.terms.redundancy != 1:
             return (worker, result_hash, challenger)
-        accepted = self._events("SlotAccepted")
+        history = self.history()
+        accepted = _named(history, "SlotAccepted")
         if accepted:
-            worker = accepted[-1]["args"]["worker"]
-        submitted = self._events("ResultSubmitted")
+            worker = accepted[-1].args["worker"]
+        submitted = _named(history, "ResultSubmitted")
         if submitted:
-            worker, result_hash = submitted[-1]["args"]["worker"], bytes(submitted[-1]["args"]["resultHash"])
-        challenged = self._events("JobChallenged")
+            worker, result_hash = submitted[-1].args["worker"], bytes(submitted[-1].args["resultHash"])
+        challenged = _named(history, "JobChallenged")
         if challenged:
-            challenger = challenged[-1]["args"]["challenger"]
+            challenger = challenged[-1].args["challenger"]
         return (worker, result_hash, challenger)
 
     def wait(
@@ -231,52 +234,31 @@ class Job:
         Raises `JobTimeout` after `timeout` seconds, `JobNotCompleted` when the job ends without
         a result, and `ResultMismatch` when the payload does not match its hash.
         """
-        started = time.monotonic()
-        seen: JobPhase | None = None
+        waiter = Waiter(self, timeout, until, on_progress)
         while True:
             phase = self.status()
-            elapsed = time.monotonic() - started
-            if phase != seen:
-                seen = phase
-                if on_progress is not None:
-                    on_progress(phase, elapsed)
-            if phase == JobPhase.NONE:
-                raise JobNotCompleted(f"job {self.id} does not exist on this market")
-            if phase == JobPhase.CLOSED:
-                info = self._info(phase)
-                if not info.success:
-                    how = "was cancelled" if self._events("JobCancelled") else "was refunded without a result"
-                    raise JobNotCompleted(f"job {self.id} {how}")
-                return self._result(info)
-            if until == "submitted" and phase in (JobPhase.CHALLENGEABLE, JobPhase.SETTLEABLE):
-                info = self._info(phase)
-                if info.result_hash is not None:
-                    return self._result(info)
-            if phase == JobPhase.SETTLEABLE and self._expired():
-                raise JobNotCompleted(f"job {self.id} expired without a result; call refund() to reclaim the escrow")
-            if elapsed >= timeout:
-                raise JobTimeout(f"job {self.id} still {phase.name.lower()} after {timeout:.0f} s")
+            waiter.observe(phase)
+            result = waiter.conclude(phase)
+            if result is not None:
+                return result
             time.sleep(poll_interval)
-
-    def _expired(self) -> bool:
-        """Settleable with no result submitted or revealed: settling can only refund it."""
-        return not (self._events("ResultSubmitted") or self._events("ResultRevealed"))
 
     def result(self) -> JobResult:
         """Fetch the result (submitted or settled) and verify it against the on-chain hash."""
-        info = self.info()
+        history = self.history()
+        info = self._info(self.status(), history)
         if info.result_hash is None:
             raise JobNotCompleted(f"job {self.id} has no result yet (phase {info.phase.name})")
-        return self._result(info)
+        return self._result(info, history)
 
-    def _result(self, info: JobInfo) -> JobResult:
+    def _result(self, info: JobInfo, history: list[JobEvent]) -> JobResult:
         assert info.result_hash is not None
         # the event that carried the winning hash: a single-slot submission or a matching reveal
-        carriers = [e for e in self._events("ResultSubmitted") + self._events("ResultRevealed")]
-        matching = [e for e in carriers if bytes(e["args"]["resultHash"]) == info.result_hash]
+        carriers = _named(history, "ResultSubmitted") + _named(history, "ResultRevealed")
+        matching = [e for e in carriers if bytes(e.args["resultHash"]) == info.result_hash]
         if not matching:
             raise JobNotCompleted(f"job {self.id}: no submission or reveal carries its result hash")
-        args = matching[-1]["args"]
+        args = matching[-1].args
         inline = bytes(args["result"])
         if inline:
             if content_hash(inline) != info.result_hash:
@@ -295,7 +277,57 @@ class Job:
         """Cancel this (own) job before any slot is taken; the reward becomes withdrawable."""
         return self.client.transact(self.client.market.functions.cancel(self.id, self.terms.as_tuple()))
 
-    def _events(self, name: str) -> list[EventData]:
-        event = getattr(self.client.market.events, name)
-        logs = event.get_logs(from_block=self.client.deployment.start_block, argument_filters={"jobId": self.id})
-        return list(logs)
+    def _last(self, name: str) -> JobEvent:
+        """This job's latest `name` event (JobPosted: `JobNotCompleted` when there is none)."""
+        events = _named(self.history(), name)
+        if not events:
+            raise JobNotCompleted(f"job {self.id} has no {name} event on this market")
+        return events[-1]
+
+
+def _named(history: list[JobEvent], name: str) -> list[JobEvent]:
+    return [event for event in history if event.name == name]
+
+
+class Waiter:
+    """The rules of waiting for a job, shared by `Job.wait` and its async twin: each round the
+    driver reads the phase, passes it to `observe` (progress callback, no I/O) and then to
+    `conclude` (the verified result, an error, or None to keep waiting)."""
+
+    def __init__(
+        self, job: Job, timeout: float, until: Literal["submitted", "settled"], on_progress: ProgressCallback | None
+    ) -> None:
+        if until not in ("submitted", "settled"):
+            raise ConfigError(f"until must be 'submitted' or 'settled', got {until!r}")
+        self.job, self.timeout, self.until, self.on_progress = job, timeout, until, on_progress
+        self.started = time.monotonic()
+        self.seen: JobPhase | None = None
+
+    def observe(self, phase: JobPhase) -> None:
+        if phase != self.seen:
+            self.seen = phase
+            if self.on_progress is not None:
+                self.on_progress(phase, time.monotonic() - self.started)
+
+    def conclude(self, phase: JobPhase) -> JobResult | None:
+        job = self.job
+        if phase == JobPhase.NONE:
+            raise JobNotCompleted(f"job {job.id} does not exist on this market")
+        submitted = self.until == "submitted" and phase == JobPhase.CHALLENGEABLE
+        if phase in (JobPhase.CLOSED, JobPhase.SETTLEABLE) or submitted:
+            history = job.history()
+            info = job._info(phase, history)
+            if phase == JobPhase.CLOSED:
+                if not info.success:
+                    how = "was cancelled" if _named(history, "JobCancelled") else "was refunded without a result"
+                    raise JobNotCompleted(f"job {job.id} {how}")
+                return job._result(info, history)
+            if self.until == "submitted" and info.result_hash is not None:
+                return job._result(info, history)
+            revealed = _named(history, "ResultSubmitted") + _named(history, "ResultRevealed")
+            if phase == JobPhase.SETTLEABLE and not revealed:
+                raise JobNotCompleted(f"job {job.id} expired without a result; call refund() to reclaim the escrow")
+        elapsed = time.monotonic() - self.started
+        if elapsed >= self.timeout:
+            raise JobTimeout(f"job {job.id} still {phase.name.lower()} after {self.timeout:.0f} s")
+        return None

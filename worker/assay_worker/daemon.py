@@ -21,6 +21,7 @@ from assay import (
     AssayError,
     ChainError,
     ContractRevert,
+    JobEvent,
     JobPhase,
     JobTerms,
     Storage,
@@ -41,7 +42,7 @@ from .journal import FINISHED, Journal, JournalRecord, recent_jobs
 from .metrics import metrics_text
 from .results import ResultStore
 from .runtimes import Runtime, RuntimeSpec, create_runtime
-from .tracker import JobEvent, JobView, LogScanner
+from .tracker import JobView, LogScanner
 
 log = logging.getLogger("assay.worker")
 

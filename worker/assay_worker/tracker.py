@@ -6,18 +6,14 @@ an event twice is harmless (a re-scan after a restart or a reorg repeats some)."
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
-from assay import AssayClient, JobTerms
+from assay import AssayClient, JobEvent, JobTerms
+from assay._events import EventDecoder
 from assay._jobs import ZERO_ADDRESS
-from assay._logs import LOG_PAGE
-from eth_abi.abi import decode
-from eth_utils.abi import collapse_if_tuple
-from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak
-from web3.types import FilterParams, LogReceipt
+from web3.types import LogReceipt
 
 EVENTS = (
     "JobPosted",
@@ -91,67 +87,18 @@ class JobView:
             self.closed = True
 
 
-class JobEvent(NamedTuple):
-    name: str
-    args: dict[str, Any]
-
-
-class _EventCodec(NamedTuple):
-    name: str
-    indexed: list[tuple[str, str]]  # (name, type) of topics 1..
-    data_names: list[str]
-    data_types: list[str]
-
-    def decode(self, topics: Sequence[bytes], data: bytes) -> JobEvent:
-        args = {name: decode([kind], topic)[0] for (name, kind), topic in zip(self.indexed, topics, strict=True)}
-        args.update(zip(self.data_names, decode(self.data_types, data), strict=True))
-        kinds = dict(self.indexed) | dict(zip(self.data_names, self.data_types, strict=True))
-        for name, kind in kinds.items():
-            if kind == "address":
-                args[name] = to_checksum_address(args[name])
-        return JobEvent(self.name, args)
-
-
 class LogScanner:
-    """Reads the market's job events, every job at once or one job's whole history. Logs are
-    decoded with eth_abi directly: web3's per-log decoding costs about a millisecond a log."""
+    """Reads the market's job events for the worker: every job at once, or one job's history."""
 
     def __init__(self, client: AssayClient) -> None:
         self.client = client
-        self._by_topic: dict[bytes, _EventCodec] = {}
-        for item in client.market.abi:
-            if item["type"] == "event" and item["name"] in EVENTS:
-                inputs = item["inputs"]
-                types = [collapse_if_tuple(dict(arg)) for arg in inputs]
-                topic = keccak(text=f"{item['name']}({','.join(types)})")
-                indexed = [(arg["name"], kind) for arg, kind in zip(inputs, types, strict=True) if arg["indexed"]]
-                data = [(arg["name"], kind) for arg, kind in zip(inputs, types, strict=True) if not arg["indexed"]]
-                self._by_topic[topic] = _EventCodec(
-                    item["name"], indexed, [name for name, _ in data], [kind for _, kind in data]
-                )
+        self._decoder = EventDecoder(client.market.address, client.market.abi, EVENTS)
 
     def scan(self, from_block: int, to_block: int, job_id: int | None = None) -> Iterator[JobEvent]:
         """Decoded job events from `from_block` to `to_block` (inclusive), oldest first; only
         `job_id`'s when given."""
-        topics: list[object] = [["0x" + topic.hex() for topic in self._by_topic]]
-        if job_id is not None:
-            topics.append("0x" + job_id.to_bytes(32, "big").hex())
-        start = from_block
-        while start <= to_block:
-            end = min(to_block, start + LOG_PAGE - 1)
-            params: FilterParams = {
-                "address": self.client.market.address,
-                "fromBlock": start,
-                "toBlock": end,
-                "topics": topics,  # type: ignore[typeddict-item]
-            }
-            yield from self.decode(self.client.w3.eth.get_logs(params))
-            start = end + 1
+        return self._decoder.scan(self.client.w3, from_block, to_block, job_id)
 
     def decode(self, logs: Iterable[LogReceipt]) -> Iterator[JobEvent]:
         """The job events among `logs` (from a receipt or a scan), decoded."""
-        for log in logs:
-            topics = [bytes(topic) for topic in log["topics"]]
-            codec = self._by_topic.get(topics[0]) if topics else None
-            if codec is not None and log["address"] == self.client.market.address:
-                yield codec.decode(topics[1:], bytes(log["data"]))
+        return self._decoder.decode(logs)
