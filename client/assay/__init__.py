@@ -32,6 +32,8 @@ from ._errors import (
 )
 from ._events import JOB_EVENTS, JobEvent
 from ._jobs import Job, JobInfo, JobPhase, JobResult, JobTerms
+from ._keys import Signer
+from ._keys import decrypt_keystore as load_keystore
 from ._models import BUILTIN_MODELS, ECHO, MINILM_L6_V2, SENTIMENT_MINILM, ModelManifest
 from ._transactions import gas_cost
 from ._txmanager import TxManager, TxPolicy
@@ -69,6 +71,7 @@ __all__ = [
     "ModelManifest",
     "PayloadTooLarge",
     "ResultMismatch",
+    "Signer",
     "StakeInfo",
     "Storage",
     "StorageError",
@@ -83,5 +86,6 @@ __all__ = [
     "fetch_payload",
     "gas_cost",
     "load_artifact",
+    "load_keystore",
     "storage",
 ]

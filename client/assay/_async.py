@@ -14,7 +14,6 @@ import functools
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
-from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from web3 import AsyncWeb3, Web3, WebSocketProvider
 from web3.types import LogsSubscriptionArg, TxReceipt
@@ -23,6 +22,7 @@ from ._client import AssayClient
 from ._errors import ChainError, ConfigError
 from ._events import JOB_EVENTS, EventDecoder, JobEvent
 from ._jobs import Job, JobInfo, JobPhase, JobResult, JobTerms, ProgressCallback, Waiter
+from ._keys import Signer
 from ._logs import LOG_PAGE
 
 P = ParamSpec("P")
@@ -84,7 +84,7 @@ class AsyncAssayClient:
 
     @classmethod
     async def connect(
-        cls, rpc: str | Web3, account: LocalAccount | str | None = None, *, ws_url: str | None = None, **options: Any
+        cls, rpc: str | Web3, account: Signer | str | None = None, *, ws_url: str | None = None, **options: Any
     ) -> AsyncAssayClient:
         """Connect as `AssayClient(rpc, account, **options)` does (chain id and deployment
         checked), without blocking the event loop. `rpc` is the HTTP endpoint."""

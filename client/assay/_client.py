@@ -9,7 +9,6 @@ from typing import Any
 
 from eth_abi.abi import encode
 from eth_account import Account
-from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
@@ -23,6 +22,7 @@ from ._deployments import LOCAL_CHAIN_ID, Deployment
 from ._errors import ChainError, ChainMismatch, ConfigError, InsufficientFunds
 from ._events import EventDecoder
 from ._jobs import ZERO_ADDRESS, Job, JobTerms
+from ._keys import Signer
 from ._logs import iter_logs
 from ._models import ModelManifest
 from ._txmanager import TxManager, TxPolicy
@@ -58,15 +58,16 @@ class AssayClient:
     def __init__(
         self,
         rpc: str | Web3,
-        account: LocalAccount | str | None = None,
+        account: Signer | str | None = None,
         *,
         deployment: Deployment | str | os.PathLike[str] | None = None,
         allow_private_uris: bool | None = None,
         fees: TxPolicy | None = None,
         storage: Storage | None = None,
     ) -> None:
-        """`rpc` is an RPC URL or a ready Web3; `account` a LocalAccount or a private key (None:
-        read-only, every transaction raises `ConfigError`); `fees` how its transactions are priced
+        """`rpc` is an RPC URL or a ready Web3; `account` a private key, a `LocalAccount` (e.g.
+        from `load_keystore(path, password)`) or any other `Signer` (None: read-only, every
+        transaction raises `ConfigError`); `fees` how its transactions are priced
         and re-priced when stuck (default `TxPolicy()`: no fee cap);
         `deployment` a Deployment, a deployments file or folder (default: $ASSAY_DEPLOYMENTS,
         then ./deployments). Payload URIs that resolve to private, loopback or link-local
@@ -76,7 +77,9 @@ class AssayClient:
         self.w3 = (
             rpc if isinstance(rpc, Web3) else Web3(Web3.HTTPProvider(rpc, request_kwargs={"timeout": RPC_TIMEOUT}))
         )
-        self._account = Account.from_key(account) if isinstance(account, str) else account
+        if account is not None and not isinstance(account, str | Signer):
+            raise ConfigError(f"account must be a private key or a Signer, got {type(account).__name__}")
+        self._account: Signer | None = Account.from_key(account) if isinstance(account, str) else account
         # one manager per account: it holds the nonce, so every transaction must go through it
         self._transactions = TxManager(self.w3, self._account, fees) if self._account else None
         try:
@@ -102,7 +105,7 @@ class AssayClient:
         return self.w3.eth.contract(address=to_checksum_address(address), abi=load_artifact(name).abi)
 
     @property
-    def account(self) -> LocalAccount:
+    def account(self) -> Signer:
         """The signing account; `ConfigError` on a read-only client."""
         if self._account is None:
             raise ConfigError("this client is read-only: pass an account to send transactions")

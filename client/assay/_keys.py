@@ -1,15 +1,31 @@
-"""Loading accounts from encrypted eth-account keystores, refusing key files others can read."""
+"""Accounts: what the client needs of a signer, and loading encrypted eth-account keystores
+(refusing key files that others can read)."""
 
 from __future__ import annotations
 
 import json
+import os
 import stat
 from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 
 from eth_account import Account
+from eth_account.datastructures import SignedTransaction
 from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
 
 from ._errors import ConfigError
+
+
+@runtime_checkable
+class Signer(Protocol):
+    """What the client needs of an account: its address and transaction signing. eth-account's
+    `LocalAccount` is one; an adapter for a KMS, an HSM or a hardware wallet can be another."""
+
+    @property
+    def address(self) -> ChecksumAddress: ...
+
+    def sign_transaction(self, transaction_dict: Any) -> SignedTransaction: ...
 
 
 def check_private_file(path: Path) -> None:
@@ -22,8 +38,10 @@ def check_private_file(path: Path) -> None:
         raise ConfigError(f"{path} is accessible to other users (mode {stat.filemode(mode)}); run: chmod 600 {path}")
 
 
-def decrypt_keystore(path: Path, password: str) -> LocalAccount:
-    """Decrypt the keystore at `path` (which must be private to its owner)."""
+def decrypt_keystore(path: str | os.PathLike[str], password: str) -> LocalAccount:
+    """The account in the eth-account keystore (V3 JSON) at `path`, decrypted with `password`;
+    `ConfigError` when the file is readable by others, unreadable, or the password is wrong."""
+    path = Path(path)
     check_private_file(path)
     try:
         encrypted = json.loads(path.read_text())

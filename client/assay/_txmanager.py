@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 
 import requests
 from eth_account.datastructures import SignedTransaction
-from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from tenacity import (
     Retrying,
@@ -34,6 +33,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError, Transaction
 from web3.types import TxParams, TxReceipt
 
 from ._errors import ChainError, ConfigError, FeeCapExceeded, InsufficientFunds, TransactionFailed
+from ._keys import Signer
 from ._transactions import GAS_MARGIN, RECEIPT_TIMEOUT, decode_revert
 
 log = logging.getLogger("assay.transactions")
@@ -121,7 +121,7 @@ def _says(exc: Exception, phrases: tuple[str, ...]) -> bool:
 class TxManager:
     """Sends transactions from `account`; safe to use from several threads at once."""
 
-    def __init__(self, w3: Web3, account: LocalAccount, policy: TxPolicy | None = None) -> None:
+    def __init__(self, w3: Web3, account: Signer, policy: TxPolicy | None = None) -> None:
         self.w3 = w3
         self.account = account
         self.policy = policy or TxPolicy()
