@@ -34,6 +34,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--config", help="TOML config file")
     parser.add_argument("--rpc-url")
+    parser.add_argument("--ws-url", help="websocket endpoint of the node: new blocks are pushed, not polled")
     parser.add_argument("--deployments", help="deployments file or folder")
     parser.add_argument("--model", dest="models", action="append", choices=sorted(BUILTIN_RUNTIMES), help="repeatable")
     parser.add_argument("--results-dir")
@@ -62,6 +63,7 @@ def load_config(args: argparse.Namespace) -> WorkerConfig:
         key: getattr(args, key)
         for key in (
             "rpc_url",
+            "ws_url",
             "deployments",
             "models",
             "results_dir",
@@ -110,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             public_url=config.api.public_url,
             stake=Web3.to_wei(config.stake, "ether"),
             poll_interval=config.poll_interval,
+            ws_url=config.ws_url,
             confirmations=config.confirmations,
             open_claiming=config.open_claiming,
             batch_size=config.batch_size,

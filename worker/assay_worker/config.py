@@ -2,6 +2,7 @@
 command-line flags; validated with messages that name the setting.
 
     rpc_url = "https://rpc.example"
+    ws_url = "wss://rpc.example/ws"   # optional: new blocks pushed instead of polled
     deployments = "deployments"
     models = ["sentence-transformers/all-MiniLM-L6-v2"]
     keystore = "worker-key.json"      # password: $ASSAY_WORKER_PASSWORD or password_file
@@ -110,6 +111,7 @@ class WorkerConfig(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ASSAY_WORKER_", env_nested_delimiter="__", extra="forbid")
 
     rpc_url: str = "http://127.0.0.1:8545"
+    ws_url: str | None = Field(None, pattern=r"^wss?://", description="websocket endpoint: new blocks pushed")
     deployments: str | None = None
     models: list[str | DeclaredModel] = ["assay/echo-v1"]
     keystore: Path | None = None

@@ -38,6 +38,7 @@ from web3.exceptions import BlockNotFound
 from web3.types import TxReceipt
 
 from .api import ApiServer, create_app
+from .heads import HeadWatcher
 from .journal import FINISHED, Journal, JournalRecord, recent_jobs
 from .metrics import metrics_text
 from .results import ResultStore
@@ -59,6 +60,8 @@ MAX_CALLS_PER_TX = 32
 """Steps sent in one `multicall` transaction (submits of ~70k gas each stay far below block limits)."""
 
 LATEST = "latest"
+IDLE_ROUND = 10.0
+"""Seconds between rounds with no job in flight while new blocks are pushed (a keepalive)."""
 READ_BATCH = 200
 """Read calls per JSON-RPC batch request."""
 
@@ -79,6 +82,8 @@ class WorkerSettings:
     public_url: str | None = None
     stake: int = 10**17
     poll_interval: float = 0.5
+    ws_url: str | None = None
+    """The node's websocket endpoint: new blocks are pushed and start a round at once."""
     confirmations: int = 0
     open_claiming: bool = True
     """Also take slots nobody was drawn for (after two accept windows), not only our own draws."""
@@ -154,6 +159,8 @@ class Worker:
         start = client.deployment.start_block
         self.cursor = start if saved is None else max(start, saved - REORG_MARGIN)
         self.stopping = threading.Event()
+        self.wake = threading.Event()  # a new block was pushed, or stop() was called
+        self.heads = HeadWatcher(settings.ws_url, lambda _number: self.wake.set()) if settings.ws_url else None
         # jobs to re-examine next round: what the journal left unfinished, and any job whose
         # step hit a transport error; each is carried on from the state the chain reports
         unfinished = self.journal.unfinished()
@@ -180,6 +187,7 @@ class Worker:
             "active_jobs": len(self.views),
             "earned_wei": self.counters.earned_wei,
             "reorgs": self.counters.reorgs,
+            "new_blocks": "pushed" if self.heads is not None and self.heads.connected.is_set() else "polled",
             "gas_spent_wei": self.counters.gas_spent_wei,
         }
 
@@ -209,18 +217,31 @@ class Worker:
             log.info("loaded %s in %.1f s", runtime.manifest.name, seconds)
         self._ensure_stake()
         self.api.start()
+        if self.heads is not None:
+            self.heads.start()
         log.info("worker %s ready; results served at %s", self.client.address, self.base_url)
         try:
             while not self.stopping.is_set():
                 self._poll_once()
-                self.stopping.wait(self.settings.poll_interval)
+                self._pause()
         finally:
+            if self.heads is not None:
+                self.heads.stop()
             self.api.stop()
             self.journal.close()
             log.info("worker stopped; %d job(s) in flight resume on the next start", len(self.views))
 
     def stop(self) -> None:
         self.stopping.set()
+        self.wake.set()
+
+    def _pause(self) -> None:
+        """Wait for the next round: a pushed block starts it at once. Without pushed blocks, or
+        with jobs in flight (their phases also move with the clock), rounds come every
+        `poll_interval`; idle with pushed blocks, every `IDLE_ROUND`."""
+        pushed = self.heads is not None and self.heads.connected.is_set()
+        self.wake.wait(IDLE_ROUND if pushed and not self.views else self.settings.poll_interval)
+        self.wake.clear()
 
     @retry(
         retry=retry_if_exception_type(OSError),

@@ -41,6 +41,8 @@ class WorkerCollector(Collector):
         yield _counter("assay_worker_batches", "Model batches run", labels, values, counters.batches)
         yield _counter("assay_worker_batched_jobs", "Jobs run in model batches", labels, values, counters.batched_jobs)
         yield _counter("assay_worker_model_seconds", "Time spent in model runs", labels, values, counters.model_seconds)
+        pushed = worker.heads.heads if worker.heads is not None else 0
+        yield _counter("assay_worker_pushed_blocks", "New blocks announced over the websocket", labels, values, pushed)
         awaiting = GaugeMetricFamily("assay_worker_active_jobs", "Jobs in flight (slot held or sought)", labels=labels)
         awaiting.add_metric(values, len(worker.views))
         yield awaiting
