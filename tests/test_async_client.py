@@ -167,6 +167,8 @@ def test_batch_cancel_refund_and_typed_errors(w3: Web3, deployment: Deployment) 
 
     async def scenario() -> None:
         assert await requester.register_model(ECHO) == ECHO.model_id  # already registered: no transaction
+        registered = {m.model_id: m for m in await requester.registered_models()}
+        assert registered[ECHO.model_id].manifest == ECHO  # read back from its data: URI and hash-checked
         batch = await requester.post_jobs(ECHO, ["a", "b", "c"], reward=REWARD)
         assert [j.id for j in batch] == [1, 2, 3] and all(isinstance(j, AsyncJob) for j in batch)
         await batch[0].cancel()

@@ -70,10 +70,32 @@ def test_deploy_writes_a_second_deployment(devnet: tuple[Path, str], tmp_path: P
     assert not (tmp_path / "x").exists()
 
 
-def test_models_list_names_ids(devnet: tuple[Path, str]) -> None:
-    models = assay_json(devnet[0], "models", "list")
-    echo = {"name": ECHO.name, "model_id": "0x" + ECHO.model_id.hex(), "runtime": "echo", "verification": "exact"}
-    assert echo in models
+def test_models_list_register_and_builtin(devnet: tuple[Path, str], tmp_path: Path) -> None:
+    cwd, _ = devnet
+    echo = {
+        "name": ECHO.name,
+        "model_id": "0x" + ECHO.model_id.hex(),
+        "runtime": "echo",
+        "verification": "exact",
+        "audit_bps": ECHO.audit_bps,
+        "min_collateral_wei": ECHO.min_collateral,
+    }
+    assert echo in assay_json(cwd, "models", "list", "--builtin")
+    offline = assay(cwd, "--rpc-url", "http://127.0.0.1:9", "models", "list", "--builtin", "--json")
+    assert echo in json.loads(offline.stdout)  # built-ins need no chain
+
+    registered = assay_json(cwd, "models", "list")
+    assert (echo | {"registrant": Account.from_key(ANVIL_KEYS[0]).address}) in registered  # devnet up registers them
+    manifest = {"name": "acme/classifier-v2", "runtime": "onnx", "weights_digest": "sha256:" + "ab" * 32}
+    (tmp_path / "model.json").write_text(json.dumps(manifest | {"verification": "classifier", "audit_bps": 250}))
+    added = assay_json(cwd, "--dev-account", "3", "models", "register", str(tmp_path / "model.json"))
+    (listed,) = [m for m in assay_json(cwd, "models", "list") if m["model_id"] == added["model_id"]]
+    assert listed["name"] == "acme/classifier-v2" and listed["verification"] == "classifier"
+    assert listed["audit_bps"] == 250 and listed["registrant"] == Account.from_key(ANVIL_KEYS[3]).address
+    text = assay(cwd, "models", "list").stdout
+    assert "acme/classifier-v2" in text and "audit 250 bps" in text
+    bad = assay(cwd, "--dev-account", "3", "models", "register", str(tmp_path / "absent.json"), check=False)
+    assert bad.returncode == 2 and "neither a built-in model" in bad.stderr
 
 
 def test_post_wait_status_list_with_a_real_worker(devnet: tuple[Path, str], tmp_path: Path) -> None:

@@ -164,6 +164,11 @@ def test_inline_round_trip_and_checks() -> None:
         inline.get(uri, content_hash(b"other"))
     with pytest.raises(UnsafeURI, match="malformed"):
         inline.get("data:application/octet-stream;base64,!!!", content_hash(PAYLOAD))
+    json_uri = "data:application/json;base64," + base64.b64encode(b'{"a":1}').decode()
+    assert inline.get(json_uri, content_hash(b'{"a":1}')) == b'{"a":1}'  # any media type, base64 only
+    for unsafe in ('data:text/plain,{"a":1}', "data:;base64", "date:application/json;base64,e30="):
+        with pytest.raises(UnsafeURI, match="not a base64 data URI"):
+            inline.get(unsafe, content_hash(b'{"a":1}'))
 
 
 def test_inline_refuses_payloads_over_its_limit() -> None:

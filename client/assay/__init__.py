@@ -34,7 +34,7 @@ from ._events import JOB_EVENTS, JobEvent
 from ._jobs import Job, JobInfo, JobPhase, JobResult, JobTerms
 from ._keys import Signer
 from ._keys import decrypt_keystore as load_keystore
-from ._models import BUILTIN_MODELS, ECHO, MINILM_L6_V2, SENTIMENT_MINILM, ModelManifest
+from ._models import BUILTIN_MODELS, ECHO, MINILM_L6_V2, SENTIMENT_MINILM, ModelManifest, RegisteredModel
 from ._transactions import gas_cost
 from ._txmanager import TxManager, TxPolicy
 from .storage import Storage, check_uri, content_hash, fetch_payload
@@ -70,6 +70,7 @@ __all__ = [
     "JobTimeout",
     "ModelManifest",
     "PayloadTooLarge",
+    "RegisteredModel",
     "ResultMismatch",
     "Signer",
     "StakeInfo",

@@ -126,6 +126,7 @@ class AsyncAssayClient:
     leave_model = _on_thread(AssayClient.leave_model)
     models_served = _on_thread(AssayClient.models_served)
     register_model = _on_thread(AssayClient.register_model)
+    registered_models = _on_thread(AssayClient.registered_models)
 
     async def eligible(self, job: AsyncJob, slot: int = 0, account: str | None = None) -> bool:
         """See `AssayClient.eligible`."""

@@ -19,12 +19,12 @@ from web3.types import TxReceipt
 
 from ._artifacts import load_artifact
 from ._deployments import LOCAL_CHAIN_ID, Deployment
-from ._errors import ChainError, ChainMismatch, ConfigError, InsufficientFunds
+from ._errors import AssayError, ChainError, ChainMismatch, ConfigError, InsufficientFunds
 from ._events import EventDecoder
 from ._jobs import ZERO_ADDRESS, Job, JobTerms
 from ._keys import Signer
 from ._logs import iter_logs
-from ._models import ModelManifest
+from ._models import MODES, ModelManifest, RegisteredModel, manifest_from_document
 from ._txmanager import TxManager, TxPolicy
 from .storage import Storage, content_hash, fetch
 
@@ -316,6 +316,33 @@ class AssayClient:
     def models_served(self, account: str | None = None) -> list[bytes]:
         """The model ids `account` (default: this client's) serves."""
         return [bytes(m) for m in self.registry.functions.modelsOf(account or self.address).call()]
+
+    def registered_models(self) -> list[RegisteredModel]:
+        """Every model registered on this chain, oldest first, with its manifest when the
+        manifest URI serves the document its hash commits to (the built-in models' data: URIs do)."""
+        head = self.w3.eth.block_number
+        models = []
+        for event in iter_logs(self.models.events.ModelRegistered, self.deployment.start_block, head):
+            args = event["args"]
+            manifest = None
+            try:
+                document = self.fetch(args["manifestURI"], bytes(args["manifestHash"]))
+                manifest = manifest_from_document(document, int(args["auditBps"]), int(args["minCollateral"]))
+            except (AssayError, ValueError, KeyError, TypeError):
+                pass  # an unreachable or malformed manifest: the model is listed without it
+            models.append(
+                RegisteredModel(
+                    model_id=bytes(args["modelId"]),
+                    registrant=args["registrant"],
+                    manifest_hash=bytes(args["manifestHash"]),
+                    verification=MODES[int(args["mode"])],
+                    audit_bps=int(args["auditBps"]),
+                    min_collateral=int(args["minCollateral"]),
+                    manifest_uri=args["manifestURI"],
+                    manifest=manifest,
+                )
+            )
+        return models
 
     def register_model(self, manifest: ModelManifest) -> bytes:
         """Register `manifest` in the model registry (if it is not yet) and return its id."""

@@ -67,6 +67,38 @@ class ModelManifest:
         return "data:application/json;base64," + base64.b64encode(self.canonical_json()).decode()
 
 
+@dataclass(frozen=True)
+class RegisteredModel:
+    """A model as the `ModelRegistered` event announced it."""
+
+    model_id: bytes
+    registrant: str
+    manifest_hash: bytes
+    verification: VerificationMode
+    audit_bps: int
+    min_collateral: int
+    manifest_uri: str
+    manifest: ModelManifest | None
+    """The manifest document, when its URI could be fetched and hashed to `manifest_hash`."""
+
+    @property
+    def name(self) -> str | None:
+        return self.manifest.name if self.manifest else None
+
+
+def manifest_from_document(document: bytes, audit_bps: int, min_collateral: int) -> ModelManifest:
+    """The manifest whose canonical JSON is `document`, with the on-chain terms it was registered with."""
+    fields = json.loads(document)
+    return ModelManifest(
+        name=str(fields["name"]),
+        runtime=str(fields["runtime"]),
+        weights_digest=str(fields["weights_digest"]),
+        verification=fields["verification"],
+        audit_bps=audit_bps,
+        min_collateral=min_collateral,
+    )
+
+
 ECHO = ModelManifest(
     name="assay/echo-v1",
     runtime="echo",

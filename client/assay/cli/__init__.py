@@ -15,7 +15,7 @@ import click
 
 from .._deploy import MarketParams, deploy_contracts
 from .._errors import AssayError
-from .._models import BUILTIN_MODELS, MODES, ModelManifest
+from .._models import BUILTIN_MODELS, MODES, ModelManifest, RegisteredModel
 from ._context import (
     KEYSTORE_ENV,
     Settings,
@@ -107,18 +107,37 @@ def models() -> None:
 
 
 @models.command(name="list")
+@click.option("--builtin", is_flag=True, help="the manifests built into this package (no chain needed)")
 @json_option
-def list_models(as_json: bool) -> None:
-    """List the built-in model manifests and their ids."""
-    records = [
-        {"name": m.name, "model_id": "0x" + m.model_id.hex(), "runtime": m.runtime, "verification": m.verification}
-        for m in BUILTIN_MODELS.values()
-    ]
+@pass_settings
+def list_models(settings: Settings, builtin: bool, as_json: bool) -> None:
+    """List the models registered on the chain (or, with --builtin, the built-in manifests)."""
+    if builtin:
+        records = [_model_record(m.model_id, m, m) for m in BUILTIN_MODELS.values()]
+    else:
+        registered = settings.client(signer=False).registered_models()
+        records = [_model_record(m.model_id, m.manifest, m) | {"registrant": m.registrant} for m in registered]
     if as_json:
         emit_json(records)
-    else:
-        for r in records:
-            click.echo(f"{r['name']:<42} {r['model_id']}  ({r['runtime']}, {r['verification']})")
+        return
+    if not records:
+        console.print("no model is registered on this chain yet (assay models register)")
+    for r in records:
+        name, runtime = r["name"] or "(manifest unavailable)", r["runtime"] or "?"
+        click.echo(f"{name:<42} {r['model_id']}  ({runtime}, {r['verification']}, audit {r['audit_bps']} bps)")
+
+
+def _model_record(
+    model_id: bytes, manifest: ModelManifest | None, terms: ModelManifest | RegisteredModel
+) -> dict[str, object]:
+    return {
+        "name": manifest.name if manifest else None,
+        "model_id": "0x" + model_id.hex(),
+        "runtime": manifest.runtime if manifest else None,
+        "verification": terms.verification,
+        "audit_bps": terms.audit_bps,
+        "min_collateral_wei": terms.min_collateral,
+    }
 
 
 @models.command(name="register")

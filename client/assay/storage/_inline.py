@@ -15,7 +15,8 @@ MAX_INLINE_BYTES = 16_384
 
 
 class InlineStorage(Storage):
-    """Payloads as `data:application/octet-stream;base64,...` URIs (RFC 2397)."""
+    """Payloads as `data:application/octet-stream;base64,...` URIs (RFC 2397); reads any media
+    type's base64 data URI."""
 
     def __init__(self, *, max_bytes: int = MAX_INLINE_BYTES) -> None:
         self.max_bytes = max_bytes
@@ -26,9 +27,10 @@ class InlineStorage(Storage):
         return PREFIX + base64.b64encode(payload).decode()
 
     def get(self, uri: str, expected_hash: bytes) -> bytes:
-        if not uri.startswith(PREFIX):
+        header, comma, encoded = uri.partition(",")
+        # any media type (manifests are application/json), but always base64
+        if not (header.startswith("data:") and header.endswith(";base64") and comma):
             raise UnsafeURI(f"refusing {uri[:60]!r}: not a base64 data URI")
-        encoded = uri.removeprefix(PREFIX)
         # refuse before decoding: base64 is 4 characters per 3 bytes
         if len(encoded) > 4 * (self.max_bytes // 3 + 1):
             raise PayloadTooLarge(f"the data URI holds more than {self.max_bytes} bytes")
