@@ -122,12 +122,21 @@ def test_a_plugin_registers_a_runtime_kind(monkeypatch: pytest.MonkeyPatch) -> N
         def run(self, inputs: list[bytes]) -> list[bytes]:
             return [data.upper() for data in inputs]
 
-    register_runtime("upper", Upper)
+    class Unloadable(Upper):
+        def unload(self) -> None:
+            return None
+
+        def memory_bytes(self) -> int:
+            return 0
+
+    with pytest.raises(TypeError, match="Upper lacks unload, memory_bytes"):
+        register_runtime("upper", Upper)
+    register_runtime("upper", Unloadable)
     runtime = create_runtime(RuntimeSpec("upper", "test/upper", "none", "exact"))
     assert runtime.run([b"abc"]) == [b"ABC"]
     assert runtime.manifest.runtime == "upper"
     with pytest.raises(ValueError, match="already registered"):
-        register_runtime("hf-textgen", Upper)
+        register_runtime("hf-textgen", Unloadable)
 
 
 def test_weights_digest_covers_every_shard_and_its_name(tmp_path: Path) -> None:

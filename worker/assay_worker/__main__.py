@@ -117,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
             open_claiming=config.open_claiming,
             batch_size=config.batch_size,
             batch_wait=config.batch_wait,
+            memory_budget_mb=config.memory_budget_mb,
             min_reward=Web3.to_wei(config.min_reward, "ether"),
             deadline_margin=config.deadline_margin,
             storage=storage_from_uri(config.storage, account) if config.storage else None,

@@ -92,6 +92,7 @@ class DeclaredModel(BaseModel):
     base_url: str | None = None
     audit_bps: int = Field(0, ge=0, le=10_000)
     min_collateral: int = Field(10**15, ge=0)
+    memory_mb: float | None = Field(None, gt=0, description="expected (GPU) memory, before it is measured")
     options: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("kind")
@@ -124,6 +125,9 @@ class WorkerConfig(BaseSettings):
     open_claiming: bool = Field(True, description="also take slots left open after the draw rounds")
     batch_size: int = Field(16, ge=1, le=256, description="most jobs of one model run and submitted together")
     batch_wait: float = Field(0.0, ge=0, le=60, description="seconds a job may wait for a fuller batch")
+    memory_budget_mb: float | None = Field(
+        None, gt=0, description="(GPU) memory models may hold at once; least recently used ones are unloaded"
+    )
     min_reward: Decimal = Field(Decimal(0), ge=0, description="ETH a slot of an ETH job must pay to be taken")
     deadline_margin: float = Field(10.0, ge=0, le=86_400, description="seconds before a result deadline to stop taking")
     allow_private_uris: bool | None = None

@@ -41,8 +41,9 @@ from .api import ApiServer, create_app
 from .heads import HeadWatcher
 from .journal import FINISHED, Journal, JournalRecord, recent_jobs
 from .metrics import metrics_text
+from .residency import Residency
 from .results import ResultStore
-from .runtimes import Runtime, RuntimeSpec, create_runtime
+from .runtimes import Runtime, RuntimeLoadError, RuntimeSpec, create_runtime
 from .tracker import JobView, LogScanner
 
 log = logging.getLogger("assay.worker")
@@ -91,6 +92,8 @@ class WorkerSettings:
     """Most jobs of one model run together (and submitted in one transaction)."""
     batch_wait: float = 0.0
     """Seconds a job may wait for a fuller batch of its model (the latency budget)."""
+    memory_budget_mb: float | None = None
+    """(GPU) memory loaded models may hold together; None: every model stays loaded."""
     min_reward: int = 0
     """Wei a slot must pay (ETH jobs) to be worth taking: the profitability filter."""
     deadline_margin: float = 10.0
@@ -112,11 +115,16 @@ class Counters:
     earned_wei: int = 0
     rpc_errors: int = 0
     reorgs: int = 0
-    model_load_seconds: dict[str, float] = field(default_factory=dict)
+    model_load_seconds: dict[str, float] = field(default_factory=dict)  # the latest load of each
+    model_loads: int = 0
     batches: int = 0
     batched_jobs: int = 0
     model_seconds: float = 0.0
     started: float = field(default_factory=time.time)
+
+    def record_load(self, model: str, seconds: float) -> None:
+        self.model_loads += 1
+        self.model_load_seconds[model] = seconds
 
     def record_batch(self, size: int, seconds: float) -> None:
         self.batches += 1
@@ -147,10 +155,14 @@ class Worker:
         anchor = client.w3.eth.get_block(deployment.start_block)["hash"].hex()
         self.journal.bind(deployment.chain_id, deployment.market, client.address, anchor)
         self.runtimes: dict[bytes, Runtime] = {}
-        for name in settings.models:
-            runtime = create_runtime(name)
+        declared_mb: dict[bytes, float] = {}
+        for model in settings.models:
+            runtime = create_runtime(model)
             self.runtimes[runtime.manifest.model_id] = runtime
+            if isinstance(model, RuntimeSpec) and model.memory_mb:
+                declared_mb[runtime.manifest.model_id] = model.memory_mb
         self.counters = Counters()
+        self.residency = Residency(self.runtimes, settings.memory_budget_mb, declared_mb, self.counters.record_load)
         self.views: dict[int, JobView] = {}  # jobs we hold a slot of, or may still get one of
         self.scanner = LogScanner(client)
         self.last_round: float | None = None  # monotonic time the last poll round finished
@@ -178,6 +190,7 @@ class Worker:
             "address": self.client.address,
             "chain_id": self.client.deployment.chain_id,
             "models": [runtime.manifest.name for runtime in self.runtimes.values()],
+            "loaded_models": self.residency.footprints_mb(),
             "last_block": self.cursor - 1,
             "jobs_completed": self.counters.completed,
             "jobs_settled": self.counters.settled,
@@ -209,12 +222,7 @@ class Worker:
 
     def run(self) -> None:
         """Load models, top up stake, resume the journal, serve the API and process jobs until `stop()`."""
-        for runtime in self.runtimes.values():
-            started = time.monotonic()
-            runtime.load()
-            seconds = time.monotonic() - started
-            self.counters.model_load_seconds[runtime.manifest.name] = seconds
-            log.info("loaded %s in %.1f s", runtime.manifest.name, seconds)
+        self.residency.preload()
         self._ensure_stake()
         self.api.start()
         if self.heads is not None:
@@ -424,16 +432,18 @@ class Worker:
         by_model: dict[bytes, list[tuple[JobView, int]]] = {}
         for view, slot in chosen.values():
             by_model.setdefault(view.terms.model_id, []).append((view, slot))
-        for model_id, waiting in by_model.items():
+        # models already in memory first: a model loaded for this round's last batch then stays
+        for model_id, waiting in sorted(by_model.items(), key=lambda item: not self.residency.is_loaded(item[0])):
             oldest = min(view.seen_at for view, _ in waiting)
             if len(waiting) < self.settings.batch_size and time.monotonic() - oldest < self.settings.batch_wait:
                 continue  # wait a little for a fuller batch (the latency budget)
             for first in range(0, len(waiting), self.settings.batch_size):
                 if self.stopping.is_set():
                     return
-                self._run_batch(self.runtimes[model_id], waiting[first : first + self.settings.batch_size])
+                self._run_batch(model_id, waiting[first : first + self.settings.batch_size])
 
-    def _run_batch(self, runtime: Runtime, batch: list[tuple[JobView, int]]) -> None:
+    def _run_batch(self, model_id: bytes, batch: list[tuple[JobView, int]]) -> None:
+        runtime = self.runtimes[model_id]
         ready: list[tuple[JobView, int, bytes]] = []
         for view, slot in batch:
             try:
@@ -449,6 +459,11 @@ class Worker:
                 continue
             ready.append((view, slot, data))
         if not ready:
+            return
+        try:
+            runtime = self.residency.acquire(model_id)
+        except RuntimeLoadError as exc:  # nothing taken yet: the jobs stay for a later round
+            log.error("cannot load %s: %s", runtime.manifest.name, exc)
             return
         # always computed afresh: after a reorg the same id may name another job
         self.journal.record_many([JournalRecord(view.job_id, "working") for view, _, _ in ready])

@@ -41,6 +41,14 @@ class WorkerCollector(Collector):
         yield _counter("assay_worker_batches", "Model batches run", labels, values, counters.batches)
         yield _counter("assay_worker_batched_jobs", "Jobs run in model batches", labels, values, counters.batched_jobs)
         yield _counter("assay_worker_model_seconds", "Time spent in model runs", labels, values, counters.model_seconds)
+        yield _counter("assay_worker_model_loads", "Model loads", labels, values, counters.model_loads)
+        yield _counter(
+            "assay_worker_model_evictions", "Models unloaded for memory", labels, values, worker.residency.evictions
+        )
+        resident = GaugeMetricFamily("assay_worker_model_memory_mb", "Loaded models' memory", labels=[*labels, "model"])
+        for model, megabytes in worker.residency.footprints_mb().items():
+            resident.add_metric([*values, model], megabytes)
+        yield resident
         pushed = worker.heads.heads if worker.heads is not None else 0
         yield _counter("assay_worker_pushed_blocks", "New blocks announced over the websocket", labels, values, pushed)
         awaiting = GaugeMetricFamily("assay_worker_active_jobs", "Jobs in flight (slot held or sought)", labels=labels)

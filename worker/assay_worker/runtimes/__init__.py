@@ -26,6 +26,7 @@ from ._base import (
     Runtime,
     RuntimeLoadError,
     check_weights,
+    module_bytes,
     sha256_file,
     weights_digest,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "SentimentRuntime",
     "check_weights",
     "create_runtime",
+    "module_bytes",
     "register_runtime",
     "sha256_file",
     "weights_digest",
@@ -77,10 +79,18 @@ KINDS: dict[str, Callable[[RuntimeSpec], Runtime]] = {
 """Runtime kinds a `RuntimeSpec` can name."""
 
 
+RUNTIME_METHODS = ("load", "check_input", "run", "unload", "memory_bytes")
+
+
 def register_runtime(kind: str, factory: Callable[[RuntimeSpec], Runtime]) -> None:
     """Make `RuntimeSpec(kind=kind, ...)` create `factory(spec)`: the plugin hook."""
     if kind in KINDS:
         raise ValueError(f"runtime kind {kind!r} is already registered")
+    missing = [
+        name for name in RUNTIME_METHODS if isinstance(factory, type) and not callable(getattr(factory, name, None))
+    ]
+    if missing:
+        raise TypeError(f"runtime kind {kind!r}: {factory.__name__} lacks {', '.join(missing)} (see Runtime)")
     KINDS[kind] = factory
 
 

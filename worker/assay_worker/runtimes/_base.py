@@ -59,6 +59,18 @@ class Runtime(Protocol):
 
     def run(self, inputs: list[bytes]) -> list[bytes]: ...
 
+    def unload(self) -> None:
+        """Drop the model (to make room for another); `load` brings it back."""
+
+    def memory_bytes(self) -> int:
+        """Memory the loaded model holds on its device (0 for a model served elsewhere)."""
+
+
+def module_bytes(module: Any) -> int:
+    """Bytes of a torch module's parameters and buffers, on whatever device they are."""
+    tensors = [*module.parameters(), *module.buffers()]
+    return sum(int(t.numel()) * int(t.element_size()) for t in tensors)
+
 
 def canonical(record: dict[str, Any]) -> bytes:
     # sorted keys, no whitespace: equal results give equal bytes and so equal hashes

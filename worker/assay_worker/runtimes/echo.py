@@ -20,6 +20,12 @@ class EchoRuntime:
     def check_input(self, data: bytes) -> str | None:
         return None
 
+    def unload(self) -> None:
+        return None
+
+    def memory_bytes(self) -> int:
+        return 0
+
     def run(self, inputs: list[bytes]) -> list[bytes]:
         return [
             canonical(

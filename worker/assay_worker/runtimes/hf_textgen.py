@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._base import RuntimeLoadError, canonical, check_weights, not_loaded
+from ._base import RuntimeLoadError, canonical, check_weights, module_bytes, not_loaded
 from ._generation import GenerationRequest, parse_request
 from .spec import RuntimeSpec
 
@@ -67,6 +67,12 @@ class HFTextGenRuntime:
             if needed > self._context:
                 raise ValueError(f"prompt + max_new_tokens is {needed} tokens; the model's context is {self._context}")
         return request
+
+    def unload(self) -> None:
+        self._model = self._tokenizer = None
+
+    def memory_bytes(self) -> int:
+        return 0 if self._model is None else module_bytes(self._model)
 
     def check_input(self, data: bytes) -> str | None:
         try:

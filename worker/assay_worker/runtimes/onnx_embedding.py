@@ -73,6 +73,7 @@ class OnnxEmbeddingRuntime:
         if self.settings["device"] == "auto" and "CUDAExecutionProvider" in onnxruntime.get_available_providers():
             providers.insert(0, "CUDAExecutionProvider")
         self._session = onnxruntime.InferenceSession(str(onnx_file), providers=providers)
+        self._onnx_file = onnx_file
         self._inputs = [node.name for node in self._session.get_inputs()]
         tokenizer = Tokenizer.from_file(str(self.path / "tokenizer.json"))
         tokenizer.enable_truncation(max_length=self._max_seq_length())
@@ -97,6 +98,13 @@ class OnnxEmbeddingRuntime:
             export_encoder(self.path, partial)
             partial.replace(target)  # atomic: a crash mid-export never leaves a truncated model
         return target
+
+    def unload(self) -> None:
+        self._session = self._tokenizer = None
+
+    def memory_bytes(self) -> int:
+        # the session holds the model's initializers (its weights), about the size of the file
+        return 0 if self._session is None else self._onnx_file.stat().st_size
 
     def check_input(self, data: bytes) -> str | None:
         return decode_text(data)[1]

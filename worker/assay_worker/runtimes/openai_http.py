@@ -91,6 +91,12 @@ class OpenAIHTTPRuntime:
     def _request(self, data: bytes) -> GenerationRequest:
         return parse_request(data, self.settings["default_max_new_tokens"], self.settings["max_new_tokens_limit"])
 
+    def unload(self) -> None:
+        self.close()
+
+    def memory_bytes(self) -> int:
+        return 0  # the model lives in the server's memory, not ours
+
     def check_input(self, data: bytes) -> str | None:
         try:
             self._request(data)

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from assay import MINILM_L6_V2, SENTIMENT_MINILM
 
-from ._base import RuntimeLoadError, canonical, check_weights, decode_text, not_loaded
+from ._base import RuntimeLoadError, canonical, check_weights, decode_text, module_bytes, not_loaded
 
 
 def minilm_path() -> Path:
@@ -46,6 +46,12 @@ class SentenceEmbeddingRuntime:
 
     def check_input(self, data: bytes) -> str | None:
         return decode_text(data)[1]
+
+    def unload(self) -> None:
+        self._model = None
+
+    def memory_bytes(self) -> int:
+        return 0 if self._model is None else module_bytes(self._model)
 
     def _encode(self, inputs: list[bytes]) -> Any:
         if self._model is None:

@@ -33,6 +33,8 @@ class RuntimeSpec:
     base_url: str | None = None
     audit_bps: int = 0
     min_collateral: int = 10**15
+    memory_mb: float | None = None
+    """(GPU) memory the model is expected to take, until it is measured at its first load."""
     options: Mapping[str, Any] = field(default_factory=dict)
 
     @property
