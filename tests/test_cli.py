@@ -139,6 +139,30 @@ def test_cancel_and_refund(devnet: tuple[Path, str]) -> None:
     assert assay_json(cwd, "balance", Account.from_key(ANVIL_KEYS[3]).address)["withdrawable_wei"] == 10**16
 
 
+def test_job_events_past_and_followed(devnet: tuple[Path, str]) -> None:
+    cwd, rpc_url = devnet
+    job_id = assay(cwd, "--dev-account", "3", "job", "post", ECHO.name, "watch me", "--reward", "0.01").stdout.strip()
+    assay(cwd, "--dev-account", "3", "job", "cancel", job_id)
+    lines = assay(cwd, "job", "events", job_id, "--json").stdout.splitlines()
+    history = [json.loads(line) for line in lines]
+    assert [(e["event"], e["job_id"]) for e in history] == [("JobPosted", int(job_id)), ("JobCancelled", int(job_id))]
+    assert history[0]["args"]["requester"] == Account.from_key(ANVIL_KEYS[3]).address
+    assert "JobCancelled" in assay(cwd, "job", "events", job_id).stdout
+
+    ws_url = rpc_url.replace("http://", "ws://")
+    command = ["assay", "job", "events", "--follow", "--json", "--ws-url", ws_url, "--from-block", "999999999"]
+    with subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as follower:
+        try:
+            time.sleep(3)  # subscribed (it reads from far in the future: only pushed events can arrive)
+            posted = assay(cwd, "--dev-account", "3", "job", "post", ECHO.name, "pushed", "--reward", "0.01").stdout
+            assert follower.stdout is not None
+            event = json.loads(follower.stdout.readline())  # the test's own timeout bounds this wait
+            assert (event["event"], event["job_id"], event["removed"]) == ("JobPosted", int(posted), False)
+        finally:
+            follower.terminate()
+    assay(cwd, "--dev-account", "3", "job", "cancel", posted)
+
+
 def test_stake_unstake_and_cooldown(devnet: tuple[Path, str]) -> None:
     cwd, _ = devnet
     assay(cwd, "--dev-account", "4", "stake", "1.5")

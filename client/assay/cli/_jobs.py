@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.table import Table
 
+from .._async import AsyncAssayClient
+from .._events import JobEvent
 from .._jobs import Job, JobInfo, JobPhase, JobResult
 from .._models import BUILTIN_MODELS
 from ._context import Settings, console, emit_json, eth, json_option, parse_eth, pass_settings
@@ -161,6 +167,54 @@ def list_jobs(settings: Settings, requester: str | None, mine: bool, as_json: bo
     for r in records:
         table.add_row(str(r["id"]), r["phase"], eth(r["reward_wei"]), r["requester"], r["worker"] or "-")
     console.print(table)
+
+
+@job.command()
+@click.argument("job_id", type=int, required=False)
+@click.option("--follow", is_flag=True, help="keep printing new events until interrupted")
+@click.option("--from-block", type=int, help="first block to read (default: the market's deployment)")
+@click.option("--ws-url", help="the node's websocket endpoint: with --follow, events are pushed, not polled")
+@json_option
+@pass_settings
+def events(
+    settings: Settings, job_id: int | None, follow: bool, from_block: int | None, ws_url: str | None, as_json: bool
+) -> None:
+    """Print the market's job events (JOB_ID's only, when given), oldest first; one JSON object
+    per line with --json."""
+    client = AsyncAssayClient(settings.client(signer=False), ws_url=ws_url)
+    start = client.sync.deployment.start_block if from_block is None else from_block
+    if not follow:
+        head = client.w3.eth.block_number
+        for event in client.sync.event_decoder.scan(client.w3, start, head, job_id):
+            _print_event(event, as_json)
+        return
+
+    async def follow_events() -> None:
+        async for event in client.events(start, job_id=job_id):
+            _print_event(event, as_json)
+
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C ends following; nothing is left half-done
+        asyncio.run(follow_events())
+
+
+def _print_event(event: JobEvent, as_json: bool) -> None:
+    args = {name: _plain(value) for name, value in event.args.items() if name != "terms"}
+    if as_json:
+        record = {"block": event.block_number, "event": event.name, "job_id": event.job_id, "args": args}
+        click.echo(json.dumps(record | {"tx": "0x" + event.tx_hash.hex(), "removed": event.removed}), nl=True)
+        sys.stdout.flush()
+        return
+    shown = ", ".join(f"{name}={value}" for name, value in args.items() if name != "jobId")
+    click.echo(f"block {event.block_number:>8}  job {event.job_id:>6}  {event.name:<16} {shown}")
+
+
+def _plain(value: Any) -> Any:
+    """An event argument as JSON can hold it: bytes as 0x-hex, large integers as they are."""
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
 
 
 @job.command()
