@@ -63,13 +63,17 @@ class Anvil:
         *,
         detach: bool = False,
         log_path: str | os.PathLike[str] | None = None,
+        state: str | os.PathLike[str] | None = None,
     ) -> None:
-        """`detach` starts anvil in its own session, so it outlives this process (`assay devnet up`)."""
+        """`detach` starts anvil in its own session, so it outlives this process (`assay devnet up`).
+        `state` is a file anvil loads its chain from at start (when it exists) and dumps it to when
+        stopped, so a chain survives a restart."""
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.block_time = block_time
         self.detach = detach
         self.log_path = log_path
+        self.state = state
         self.process: subprocess.Popen[bytes] | None = None
         self.w3 = Web3(Web3.HTTPProvider(self.url, request_kwargs={"timeout": 30}))
 
@@ -80,6 +84,8 @@ class Anvil:
         command = [binary, "--port", str(self.port), "--silent", "--chain-id", str(LOCAL_CHAIN_ID)]
         if self.block_time:
             command += ["--block-time", str(self.block_time)]
+        if self.state is not None:
+            command += ["--state", str(self.state)]
         with open(self.log_path or os.devnull, "ab") as log:
             self.process = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=self.detach

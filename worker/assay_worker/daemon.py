@@ -61,6 +61,8 @@ MAX_CALLS_PER_TX = 32
 """Steps sent in one `multicall` transaction (submits of ~70k gas each stay far below block limits)."""
 
 LATEST = "latest"
+MAX_BACKOFF = 15.0
+"""Longest pause between rounds while the RPC endpoint keeps failing (doubling from poll_interval)."""
 IDLE_ROUND = 10.0
 """Seconds between rounds with no job in flight while new blocks are pushed (a keepalive)."""
 READ_BATCH = 200
@@ -171,6 +173,7 @@ class Worker:
         start = client.deployment.start_block
         self.cursor = start if saved is None else max(start, saved - REORG_MARGIN)
         self.stopping = threading.Event()
+        self.failed_rounds = 0  # rounds in a row that an RPC error cut short
         self.wake = threading.Event()  # a new block was pushed, or stop() was called
         self.heads = HeadWatcher(settings.ws_url, lambda _number: self.wake.set()) if settings.ws_url else None
         # jobs to re-examine next round: what the journal left unfinished, and any job whose
@@ -200,6 +203,7 @@ class Worker:
             "active_jobs": len(self.views),
             "earned_wei": self.counters.earned_wei,
             "reorgs": self.counters.reorgs,
+            "rpc_errors": self.counters.rpc_errors,
             "new_blocks": "pushed" if self.heads is not None and self.heads.connected.is_set() else "polled",
             "gas_spent_wei": self.counters.gas_spent_wei,
         }
@@ -246,9 +250,13 @@ class Worker:
     def _pause(self) -> None:
         """Wait for the next round: a pushed block starts it at once. Without pushed blocks, or
         with jobs in flight (their phases also move with the clock), rounds come every
-        `poll_interval`; idle with pushed blocks, every `IDLE_ROUND`."""
+        `poll_interval`; idle with pushed blocks, every `IDLE_ROUND`; after failed rounds,
+        exponentially later."""
         pushed = self.heads is not None and self.heads.connected.is_set()
-        self.wake.wait(IDLE_ROUND if pushed and not self.views else self.settings.poll_interval)
+        pause = IDLE_ROUND if pushed and not self.views else self.settings.poll_interval
+        if self.failed_rounds:  # the endpoint is down or refusing us: back off, up to MAX_BACKOFF
+            pause = min(MAX_BACKOFF, max(pause, self.settings.poll_interval * 2 ** (self.failed_rounds - 1)))
+        self.wake.wait(pause)
         self.wake.clear()
 
     @retry(
@@ -288,9 +296,11 @@ class Worker:
             if self.views and not self.stopping.is_set():
                 self._advance_all()
             self.last_round = time.monotonic()
+            self.failed_rounds = 0
         except AssayError as exc:
             log.warning("poll failed: %s", exc)
         except OSError as exc:  # the scan itself failed: the whole round is repeated
+            self.failed_rounds += 1
             self._rpc_error(exc)
 
     def _load(self, job_id: int, head: int) -> None:
