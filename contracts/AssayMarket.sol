@@ -5,7 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {Multicall} from "@openzeppelin/contracts/utils/Multicall.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
@@ -21,7 +21,7 @@ import {JobSettlement} from "./libraries/JobSettlement.sol";
 /// The owner tunes parameters within hard-coded bounds, allowlists tokens and may pause new
 /// posts and new slot takes. It cannot touch escrow, stake, bonds or balances, and a pause
 /// never blocks results, settlement or withdrawals.
-contract AssayMarket is IAssayMarket, Ownable2Step, Pausable, ReentrancyGuard, Multicall {
+contract AssayMarket is IAssayMarket, Ownable2Step, Pausable, ReentrancyGuardTransient, Multicall {
     using SafeERC20 for IERC20;
 
     /// @notice Most workers per job.

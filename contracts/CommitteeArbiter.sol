@@ -2,7 +2,7 @@
 pragma solidity 0.8.28;
 
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IArbiterMarket} from "./interfaces/IArbiter.sol";
 import {IAssayMarket} from "./interfaces/IAssayMarket.sol";
 import {ICommitteeArbiter} from "./interfaces/ICommitteeArbiter.sol";
@@ -11,7 +11,7 @@ import {IWorkerRegistry} from "./interfaces/IWorkerRegistry.sol";
 /// @title CommitteeArbiter
 /// @notice Disputes decided by a committee of staked verifiers drawn at random; see
 /// `ICommitteeArbiter`. Immutable: no owner, every parameter fixed at deployment.
-contract CommitteeArbiter is ICommitteeArbiter, ReentrancyGuard {
+contract CommitteeArbiter is ICommitteeArbiter, ReentrancyGuardTransient {
     /// @notice Largest committee (bounds the gas of opening and finalising a dispute).
     uint256 public constant MAX_COMMITTEE = 15;
     // draws per seat before the committee is left smaller

@@ -3,7 +3,7 @@ pragma solidity 0.8.28;
 
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IArbiterMarket} from "./interfaces/IArbiter.sol";
 import {IAssayMarket} from "./interfaces/IAssayMarket.sol";
 import {ITrustedArbiter} from "./interfaces/ITrustedArbiter.sol";
@@ -11,7 +11,7 @@ import {ITrustedArbiter} from "./interfaces/ITrustedArbiter.sol";
 /// @title TrustedArbiter
 /// @notice One key rules on disputes; for early testnets, before a committee of verifiers is
 /// staked. See `ITrustedArbiter`.
-contract TrustedArbiter is ITrustedArbiter, Ownable2Step, ReentrancyGuard {
+contract TrustedArbiter is ITrustedArbiter, Ownable2Step, ReentrancyGuardTransient {
     /// @notice The market whose disputes this arbiter decides.
     address public immutable market;
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {IWorkerRegistry} from "./interfaces/IWorkerRegistry.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
@@ -13,7 +13,7 @@ import {SortitionTree} from "./libraries/SortitionTree.sol";
 /// weight change). Immutable: the market, arbiter, model registry and cooldown are fixed at
 /// deployment, and nobody (no owner exists) can move a worker's stake except the market and
 /// arbiter through lock/unlock/slash/penalize.
-contract WorkerRegistry is IWorkerRegistry, ReentrancyGuard {
+contract WorkerRegistry is IWorkerRegistry, ReentrancyGuardTransient {
     using SortitionTree for SortitionTree.Tree;
 
     /// @notice How many models one worker may serve; bounds the cost of every weight change.

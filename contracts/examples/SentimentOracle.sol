@@ -2,7 +2,7 @@
 pragma solidity 0.8.28;
 
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IAssayMarket} from "../interfaces/IAssayMarket.sol";
 import {IJobConsumer} from "../interfaces/IJobConsumer.sol";
 
@@ -11,7 +11,7 @@ import {IJobConsumer} from "../interfaces/IJobConsumer.sol";
 /// runs the classifier model and the verified label arrives on chain through the market's
 /// callback. Results are expected inline as the label bytes (e.g. "positive").
 /// Refunded questions can be reclaimed by whoever asked them (`reclaim`).
-contract SentimentOracle is IJobConsumer, ReentrancyGuard {
+contract SentimentOracle is IJobConsumer, ReentrancyGuardTransient {
     /// @notice What is known about a question.
     struct Answer {
         address asker;
