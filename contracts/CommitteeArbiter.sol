@@ -187,16 +187,19 @@ contract CommitteeArbiter is ICommitteeArbiter, ReentrancyGuardTransient {
 
     // ---------------------------------------------------------------- internals
 
-    /// @dev stake-weighted draws among the model's workers, skipping the disputed workers, members
-    /// already seated and workers whose free stake cannot cover the deposit. The seed comes from
-    /// the block that opens the dispute, which the disputed parties do not control.
+    /// @dev stake-weighted draws among the model's workers, skipping the disputed workers, the
+    /// challenger (who would judge its own bond), members already seated and workers whose free
+    /// stake cannot cover the deposit. The seed comes from the block that opens the dispute, which
+    /// the disputed parties do not control. The challenger is read from the market, which records
+    /// the dispute before asking; audits and disagreements have none.
     function _drawCommittee(Dispute storage d, uint256 jobId, bytes32 modelId, address[] calldata workers) private {
         bytes32 seed = keccak256(abi.encode(block.prevrandao, jobId, address(this)));
+        address challenger = IAssayMarket(market).disputeOf(jobId).challenger;
         uint256 attempts = uint256(committeeSize) * DRAW_ATTEMPTS;
         for (uint256 i; i < attempts && d.members.length < committeeSize; ++i) {
             address drawn = registry.draw(modelId, uint256(keccak256(abi.encode(seed, i))));
             if (drawn == address(0)) return;
-            if (_listed(workers, drawn) || _isMember(d, drawn)) continue;
+            if (drawn == challenger || _listed(workers, drawn) || _isMember(d, drawn)) continue;
             if (registry.stakeOf(drawn).free < deposit) continue;
             d.members.push(drawn);
             if (deposit != 0) registry.lock(drawn, deposit);

@@ -98,6 +98,21 @@ contract CommitteeArbiterTest is MarketBase {
         assertEq(uint256(committee.phaseOf(jobId)), uint256(ICommitteeArbiter.Phase.Commit));
     }
 
+    function test_openDispute_neverSeatsTheChallenger() public {
+        // the challenger is a staked worker of the model like the verifiers; over many disputes
+        // (a new seed each) it is drawn often, and skipped every time
+        for (uint256 round; round < 12; ++round) {
+            vm.prevrandao(bytes32(round + 1));
+            (uint256 jobId,, IAssayMarket.Outcome memory outcome) = _challenged("wrong");
+            address[] memory members = committee.membersOf(jobId);
+            assertGt(members.length, 0);
+            for (uint256 i; i < members.length; ++i) {
+                assertTrue(members[i] != outcome.challenger, "the challenger sits on its own dispute");
+                assertTrue(members[i] != outcome.worker, "the disputed worker sits on its own dispute");
+            }
+        }
+    }
+
     function test_openDispute_revertsForCallersOtherThanTheMarket() public {
         vm.expectRevert(abi.encodeWithSelector(ICommitteeArbiter.ArbiterNotMarket.selector, address(this)));
         committee.openDispute(1, modelId, 0, new address[](0), new bytes32[](0), uint64(block.timestamp + 1 hours));
