@@ -5,33 +5,50 @@ import {Test, Vm} from "forge-std/Test.sol";
 import {MarketBase} from "./MarketBase.t.sol";
 import {AssayMarket} from "../../contracts/AssayMarket.sol";
 import {IAssayMarket} from "../../contracts/interfaces/IAssayMarket.sol";
+import {ArbiterDouble} from "./doubles/ArbiterDouble.sol";
 
 interface IHandlerHost {
     function modelIdForHandler() external view returns (bytes32);
     function postedTermsForHandler(Vm.Log[] memory logs) external pure returns (IAssayMarket.JobTerms memory);
 }
 
-/// @notice Drives single-slot ETH jobs through random steps, keeping the escrow of open jobs as a ghost sum.
+/// @notice Drives single-slot ETH jobs through random steps (post, submit, challenge, rule,
+/// settle, withdraw, time), keeping the escrow of open jobs and the bonds of open challenges as
+/// ghost sums.
 contract SingleSlotHandler is Test {
     IHandlerHost internal immutable base;
     AssayMarket internal immutable market;
+    ArbiterDouble internal immutable arbiter;
+    address internal immutable challenger;
     address[] internal actors;
 
     struct Live {
         uint256 jobId;
         IAssayMarket.JobTerms terms;
         IAssayMarket.Outcome outcome;
+        bool bondHeld; // challenged and not yet ruled on
     }
 
     Live[] internal live;
     uint256 public ghostEscrow;
+    uint256 public ghostBonds;
     uint256 public ghostPaidOut;
     uint256 public settledCount;
+    uint256 public challengedCount;
+    uint256 public ruledCount;
     mapping(uint256 jobId => uint256) public settleCount;
 
-    constructor(IHandlerHost base_, AssayMarket market_, address[] memory actors_) {
+    constructor(
+        IHandlerHost base_,
+        AssayMarket market_,
+        ArbiterDouble arbiter_,
+        address challenger_,
+        address[] memory actors_
+    ) {
         base = base_;
         market = market_;
+        arbiter = arbiter_;
+        challenger = challenger_;
         actors = actors_;
     }
 
@@ -73,19 +90,57 @@ contract SingleSlotHandler is Test {
         } catch {}
     }
 
+    /// @dev a staked verifier of the model bonds the job's collateral against its result
+    function challenge(uint256 index) external {
+        if (live.length == 0) return;
+        Live storage l = live[index % live.length];
+        if (l.outcome.worker == address(0) || l.outcome.worker == challenger || l.outcome.challenger != address(0)) {
+            return;
+        }
+        uint256 bond = l.terms.collateral;
+        vm.deal(challenger, bond);
+        vm.prank(challenger);
+        try market.challenge{value: bond}(l.jobId, l.terms, l.outcome) {
+            l.outcome.challenger = challenger;
+            l.bondHeld = true;
+            ghostBonds += bond;
+            ++challengedCount;
+        } catch {}
+    }
+
+    /// @dev the arbiter upholds (`valid`) or overturns the result of a challenged job; either way
+    /// the ruling credits the bond (to the worker and the arbiter, or back to the challenger)
+    function rule(uint256 index, bool valid) external {
+        if (live.length == 0) return;
+        uint256 i = index % live.length;
+        if (!live[i].bondHeld) return;
+        try arbiter.ruleOn(live[i].jobId, valid ? 1 : 0) {
+            ++ruledCount;
+            live[i].bondHeld = false;
+            ghostBonds -= live[i].terms.collateral;
+            _closeIfDone(i);
+        } catch {}
+    }
+
     function settle(uint256 index) external {
         if (live.length == 0) return;
         uint256 i = index % live.length;
         Live memory l = live[i];
         try market.settle(l.jobId, l.terms, l.outcome, "") {
-            if (uint256(market.jobState(l.jobId).status) == 0) {
-                ghostEscrow -= l.terms.reward;
-                ++settleCount[l.jobId];
-                ++settledCount;
-                live[i] = live[live.length - 1];
-                live.pop();
-            }
+            _closeIfDone(i);
         } catch {}
+    }
+
+    /// @dev once the market has deleted a job, its escrow and any bond are no longer held for it
+    function _closeIfDone(uint256 i) internal {
+        Live memory l = live[i];
+        if (uint256(market.jobState(l.jobId).status) != 0) return;
+        ghostEscrow -= l.terms.reward;
+        if (l.bondHeld) ghostBonds -= l.terms.collateral; // no ruling in time: the bond is refunded
+        ++settleCount[l.jobId];
+        ++settledCount;
+        live[i] = live[live.length - 1];
+        live.pop();
     }
 
     function warp(uint256 seconds_) external {
@@ -271,7 +326,8 @@ contract AssayMarketInvariantTest is MarketBase {
             actors.push(workers[i]);
         }
         actors.push(verifier);
-        handler = new SingleSlotHandler(IHandlerHost(address(this)), market, actors);
+        actors.push(address(arbiter)); // paid its share of forfeits; may withdraw like anyone
+        handler = new SingleSlotHandler(IHandlerHost(address(this)), market, arbiter, verifier, actors);
         targetContract(address(handler));
     }
 
@@ -295,9 +351,17 @@ contract AssayMarketInvariantTest is MarketBase {
         }
     }
 
-    /// the market holds exactly the escrow of open jobs plus every balance it owes
+    /// the market holds exactly the escrow of open jobs, the bonds of open challenges and every
+    /// balance it owes
     function invariant_marketSolventAndExact() public view {
-        assertEq(address(market).balance, handler.ghostEscrow() + _owedSum());
+        assertEq(address(market).balance, handler.ghostEscrow() + handler.ghostBonds() + _owedSum());
+    }
+
+    /// how often the challenge paths ran (shown with -vv), not only posting and settling
+    function afterInvariant() public {
+        emit log_named_uint("challenged", handler.challengedCount());
+        emit log_named_uint("ruled", handler.ruledCount());
+        emit log_named_uint("closed", handler.settledCount());
     }
 
     /// the registry holds exactly the stake it accounts for
