@@ -6,6 +6,7 @@ import {MarketBase} from "./MarketBase.t.sol";
 import {AssayMarket} from "../../contracts/AssayMarket.sol";
 import {IAssayMarket} from "../../contracts/interfaces/IAssayMarket.sol";
 import {ArbiterDouble} from "./doubles/ArbiterDouble.sol";
+import {TestToken} from "./doubles/Tokens.sol";
 
 interface IHandlerHost {
     function modelIdForHandler() external view returns (bytes32);
@@ -19,6 +20,7 @@ contract SingleSlotHandler is Test {
     IHandlerHost internal immutable base;
     AssayMarket internal immutable market;
     ArbiterDouble internal immutable arbiter;
+    TestToken internal immutable token;
     address internal immutable challenger;
     address[] internal actors;
 
@@ -31,6 +33,7 @@ contract SingleSlotHandler is Test {
 
     Live[] internal live;
     uint256 public ghostEscrow;
+    uint256 public ghostTokenEscrow;
     uint256 public ghostBonds;
     uint256 public ghostPaidOut;
     uint256 public settledCount;
@@ -42,21 +45,24 @@ contract SingleSlotHandler is Test {
         IHandlerHost base_,
         AssayMarket market_,
         ArbiterDouble arbiter_,
+        TestToken token_,
         address challenger_,
         address[] memory actors_
     ) {
         base = base_;
         market = market_;
         arbiter = arbiter_;
+        token = token_;
         challenger = challenger_;
         actors = actors_;
     }
 
-    function post(uint256 reward) external {
+    /// @dev a job paying ETH, or (`inToken`) the allowlisted ERC-20; collateral and bonds stay in ETH
+    function post(uint256 reward, bool inToken) external {
         reward = bound(reward, 1, 5 ether);
         IAssayMarket.JobRequest memory request = IAssayMarket.JobRequest({
             modelId: base.modelIdForHandler(),
-            token: address(0),
+            token: inToken ? address(token) : address(0),
             reward: uint128(reward),
             redundancy: 1,
             claimDeadline: uint40(block.timestamp + 1 hours),
@@ -67,16 +73,23 @@ contract SingleSlotHandler is Test {
             allowlist: new address[](0)
         });
         address requester = actors[0];
-        vm.deal(requester, reward);
+        if (inToken) {
+            token.mint(requester, reward);
+            vm.prank(requester);
+            token.approve(address(market), reward);
+        } else {
+            vm.deal(requester, reward);
+        }
         vm.recordLogs();
         vm.prank(requester);
-        uint256 jobId = market.postJob{value: reward}(request, "in", "");
+        uint256 jobId = market.postJob{value: inToken ? 0 : reward}(request, "in", "");
         IAssayMarket.JobTerms memory terms = base.postedTermsForHandler(vm.getRecordedLogs());
         live.push();
         Live storage l = live[live.length - 1];
         l.jobId = jobId;
         l.terms = terms;
-        ghostEscrow += reward;
+        if (inToken) ghostTokenEscrow += reward;
+        else ghostEscrow += reward;
     }
 
     function submit(uint256 index, bytes32 resultHash) external {
@@ -135,7 +148,8 @@ contract SingleSlotHandler is Test {
     function _closeIfDone(uint256 i) internal {
         Live memory l = live[i];
         if (uint256(market.jobState(l.jobId).status) != 0) return;
-        ghostEscrow -= l.terms.reward;
+        if (l.terms.token == address(0)) ghostEscrow -= l.terms.reward;
+        else ghostTokenEscrow -= l.terms.reward;
         if (l.bondHeld) ghostBonds -= l.terms.collateral; // no ruling in time: the bond is refunded
         ++settleCount[l.jobId];
         ++settledCount;
@@ -148,13 +162,14 @@ contract SingleSlotHandler is Test {
         vm.roll(block.number + 1);
     }
 
-    function withdraw(uint256 who) external {
+    function withdraw(uint256 who, bool inToken) external {
         address account = actors[who % actors.length];
-        uint256 owed = market.balanceOf(address(0), account);
+        address asset = inToken ? address(token) : address(0);
+        uint256 owed = market.balanceOf(asset, account);
         if (owed == 0) return;
         vm.prank(account);
-        market.withdraw(address(0));
-        ghostPaidOut += owed;
+        market.withdraw(asset);
+        if (!inToken) ghostPaidOut += owed;
     }
 
     function liveCount() external view returns (uint256) {
@@ -308,7 +323,8 @@ contract RedundantHandler is Test {
     }
 }
 
-/// @notice Solvency and conservation of the market's ETH under random single-slot job traffic.
+/// @notice Solvency and conservation of the market's ETH and of an allowlisted ERC-20 under random
+/// single-slot job traffic, challenges and rulings included.
 /// The default profile keeps CI fast; `FOUNDRY_PROFILE=deep` runs 256 x 500 = 128,000 calls per invariant.
 /// forge-config: default.invariant.runs = 16
 /// forge-config: default.invariant.depth = 100
@@ -316,10 +332,14 @@ contract RedundantHandler is Test {
 /// forge-config: deep.invariant.depth = 500
 contract AssayMarketInvariantTest is MarketBase {
     SingleSlotHandler internal handler;
+    TestToken internal token;
     address[] internal actors;
 
     function setUp() public override {
         super.setUp();
+        token = new TestToken();
+        vm.prank(owner);
+        market.configureToken(address(token), true, 1e18);
         actors.push(requester);
         actors.push(treasury);
         for (uint256 i; i < workers.length; ++i) {
@@ -327,7 +347,7 @@ contract AssayMarketInvariantTest is MarketBase {
         }
         actors.push(verifier);
         actors.push(address(arbiter)); // paid its share of forfeits; may withdraw like anyone
-        handler = new SingleSlotHandler(IHandlerHost(address(this)), market, arbiter, verifier, actors);
+        handler = new SingleSlotHandler(IHandlerHost(address(this)), market, arbiter, token, verifier, actors);
         targetContract(address(handler));
     }
 
@@ -355,6 +375,15 @@ contract AssayMarketInvariantTest is MarketBase {
     /// balance it owes
     function invariant_marketSolventAndExact() public view {
         assertEq(address(market).balance, handler.ghostEscrow() + handler.ghostBonds() + _owedSum());
+    }
+
+    /// the market holds exactly the token escrow of open token jobs and every token balance it owes
+    function invariant_tokenSolventAndExact() public view {
+        uint256 owed;
+        for (uint256 i; i < actors.length; ++i) {
+            owed += market.balanceOf(address(token), actors[i]);
+        }
+        assertEq(token.balanceOf(address(market)), handler.ghostTokenEscrow() + owed);
     }
 
     /// how often the challenge paths ran (shown with -vv), not only posting and settling
