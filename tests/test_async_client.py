@@ -16,6 +16,7 @@ from assay import (
     AssayClient,
     AsyncAssayClient,
     AsyncJob,
+    ChainError,
     ConfigError,
     Deployment,
     JobEvent,
@@ -26,11 +27,11 @@ from assay import (
     errors,
     gas_cost,
 )
-from assay.devnet import ANVIL_KEYS, Anvil
+from assay.devnet import ANVIL_KEYS, Anvil, free_port
 from assay_worker.results import ResultStore
 from web3 import Web3
 
-from .conftest import CHALLENGE_WINDOW, MARKET_PARAMS, publish, time_travel
+from .conftest import CHALLENGE_WINDOW, MARKET_PARAMS, local_market, publish, time_travel
 from .test_jobs import REWARD, STAKE
 
 T = TypeVar("T")
@@ -261,3 +262,29 @@ def test_events_with_confirmations_wait_for_depth(w3: Web3, deployment: Deployme
         assert event.name == "JobPosted" and event.job_id == job.id
 
     run(scenario())
+
+
+def test_a_websocket_that_cannot_connect_or_goes_away_raises_chain_error(
+    w3: Web3, deployment: Deployment, tmp_path: Path
+) -> None:
+    nowhere = twin(w3, deployment, 1, f"ws://127.0.0.1:{free_port()}")
+
+    async def unreachable() -> None:
+        with pytest.raises(ChainError, match="follow again from block"):
+            await take(nowhere.events(), 1)
+
+    run(unreachable())
+
+    with local_market(tmp_path) as (chain, deployed):
+        client = AsyncAssayClient(
+            AssayClient(chain.w3, ANVIL_KEYS[1], deployment=deployed), ws_url=chain.url.replace("http", "ws")
+        )
+
+        async def node_stops() -> None:
+            follower = asyncio.create_task(take(client.events(), 1))
+            await asyncio.sleep(1.0)  # subscribed
+            await asyncio.to_thread(chain.stop)
+            with pytest.raises(ChainError, match="follow again from block"):
+                await follower
+
+        run(node_stops())

@@ -10,17 +10,20 @@ the client has a `ws://` endpoint."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Iterable
 from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 from eth_typing import ChecksumAddress
 from web3 import AsyncWeb3, Web3, WebSocketProvider
+from web3.exceptions import Web3Exception
 from web3.types import LogsSubscriptionArg, TxReceipt
+from websockets.exceptions import WebSocketException
 
 from ._client import AssayClient
 from ._errors import ChainError, ConfigError
-from ._events import JOB_EVENTS, EventDecoder, JobEvent
+from ._events import JOB_EVENTS, EventDecoder, JobEvent, pages
 from ._jobs import Job, JobInfo, JobPhase, JobResult, JobTerms, ProgressCallback, Waiter
 from ._keys import Signer
 from ._logs import LOG_PAGE
@@ -159,7 +162,8 @@ class AsyncAssayClient:
         poll_interval: float = 1.0,
         confirmations: int = 0,
     ) -> AsyncIterator[JobEvent]:
-        """Follow the market's job events, oldest first, until the consumer stops iterating.
+        """Follow the market's job events, oldest first, until the consumer stops iterating
+        (or, with a websocket, until it fails: `ChainError` says the block to follow again from).
 
         Starts at `from_block` (default: the next block) and reads past blocks in `LOG_PAGE`
         pages; only `job_id`'s events when given, and only the events in `names`. New events come
@@ -183,27 +187,40 @@ class AsyncAssayClient:
                     yield event
                 cursor = end + 1
         else:
-            async for event in self._pushed(decoder, cursor, job_id):
-                yield event
+            # closed at once when the consumer stops early, not whenever the loop collects it
+            async with contextlib.aclosing(self._pushed(decoder, cursor, job_id)) as pushed:
+                async for event in pushed:
+                    yield event
 
-    async def _pushed(self, decoder: EventDecoder, cursor: int, job_id: int | None) -> AsyncIterator[JobEvent]:
-        """Subscribe first, then read the past up to the head seen after subscribing, then
-        pass on pushed logs newer than that: no gap between the two and no event twice."""
+    async def _pushed(self, decoder: EventDecoder, cursor: int, job_id: int | None) -> AsyncGenerator[JobEvent, None]:
+        """Subscribe first, then read the past up to the head seen after subscribing, both from
+        the same node, then pass on pushed logs: a pushed log the past read already gave (same
+        block hash and log index) is skipped, so there is no gap and no event twice, and a
+        reorged block's replacement logs still come through."""
         assert self.ws_url is not None
+        last = cursor - 1
         try:
             async with AsyncWeb3(WebSocketProvider(self.ws_url)) as w3:
                 criteria: LogsSubscriptionArg = {"address": decoder.address, "topics": decoder.topics(job_id)}
                 await w3.eth.subscribe("logs", criteria)
-                caught_up = await w3.eth.block_number
-                past = await asyncio.to_thread(_scan, decoder, self.sync.w3, cursor, caught_up, job_id)
-                for event in past:
-                    yield event
+                caught_up = int(await w3.eth.block_number)
+                seen: set[tuple[bytes, int]] = set()
+                for start, end in pages(cursor, caught_up):
+                    for event in decoder.decode(await w3.eth.get_logs(decoder.filter(start, end, job_id))):
+                        seen.add((event.block_hash, event.log_index))
+                        last = event.block_number
+                        yield event
                 async for message in w3.socket.process_subscriptions():
                     for event in decoder.decode([message["result"]]):
-                        if event.block_number > caught_up or event.removed:
+                        if event.removed or (event.block_hash, event.log_index) not in seen:
+                            last = max(last, event.block_number)
                             yield event
-        except (OSError, ConnectionError) as exc:
-            raise ChainError(f"websocket {self.ws_url} failed ({exc}); is the node serving websockets there?") from exc
+        except (OSError, WebSocketException, Web3Exception) as exc:
+            raise ChainError(
+                f"websocket {self.ws_url} failed ({exc}); is the node serving websockets there? "
+                f"follow again from block {last + 1}"
+            ) from exc
+        raise ChainError(f"websocket {self.ws_url} closed the subscription; follow again from block {last + 1}")
 
 
 def _scan(decoder: EventDecoder, w3: Web3, start: int, end: int, job_id: int | None) -> list[JobEvent]:

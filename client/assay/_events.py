@@ -48,6 +48,7 @@ class JobEvent(NamedTuple):
     tx_hash: bytes = b""
     removed: bool = False
     """True when a websocket subscription reports the log dropped by a reorg."""
+    block_hash: bytes = b""
 
     @property
     def job_id(self) -> int:
@@ -112,22 +113,27 @@ class EventDecoder:
                 _as_int(log.get("logIndex", 0)),
                 _as_bytes(log.get("transactionHash") or b""),
                 bool(log.get("removed", False)),
+                _as_bytes(log.get("blockHash") or b""),
             )
 
     def scan(self, w3: Web3, from_block: int, to_block: int, job_id: int | None = None) -> Iterator[JobEvent]:
         """Events from `from_block` to `to_block` (inclusive), oldest first, one eth_getLogs per
         `LOG_PAGE` blocks; only `job_id`'s when given."""
-        start = from_block
-        while start <= to_block:
-            end = min(to_block, start + LOG_PAGE - 1)
-            params: FilterParams = {
-                "address": self.address,
-                "fromBlock": start,
-                "toBlock": end,
-                "topics": self.topics(job_id),
-            }
-            yield from self.decode(w3.eth.get_logs(params))
-            start = end + 1
+        for start, end in pages(from_block, to_block):
+            yield from self.decode(w3.eth.get_logs(self.filter(start, end, job_id)))
+
+    def filter(self, from_block: int, to_block: int, job_id: int | None = None) -> FilterParams:
+        """The eth_getLogs filter for these events from `from_block` to `to_block`."""
+        return {"address": self.address, "fromBlock": from_block, "toBlock": to_block, "topics": self.topics(job_id)}
+
+
+def pages(from_block: int, to_block: int) -> Iterator[tuple[int, int]]:
+    """(first, last) block of each `LOG_PAGE`-block page from `from_block` to `to_block`."""
+    start = from_block
+    while start <= to_block:
+        end = min(to_block, start + LOG_PAGE - 1)
+        yield start, end
+        start = end + 1
 
 
 def _as_bytes(value: Any) -> bytes:
