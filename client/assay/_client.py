@@ -327,7 +327,9 @@ class AssayClient:
             manifest = None
             try:
                 document = self.fetch(args["manifestURI"], bytes(args["manifestHash"]))
-                manifest = manifest_from_document(document, int(args["auditBps"]), int(args["minCollateral"]))
+                candidate = manifest_from_document(document, int(args["auditBps"]), int(args["minCollateral"]))
+                # the document must also agree with the registered terms (its verification mode)
+                manifest = candidate if candidate.model_id == bytes(args["modelId"]) else None
             except (AssayError, ValueError, KeyError, TypeError):
                 pass  # an unreachable or malformed manifest: the model is listed without it
             models.append(

@@ -254,9 +254,13 @@ class Worker:
         exponentially later."""
         pushed = self.heads is not None and self.heads.connected.is_set()
         pause = IDLE_ROUND if pushed and not self.views else self.settings.poll_interval
-        if self.failed_rounds:  # the endpoint is down or refusing us: back off, up to MAX_BACKOFF
-            pause = min(MAX_BACKOFF, max(pause, self.settings.poll_interval * 2 ** (self.failed_rounds - 1)))
-        self.wake.wait(pause)
+        if self.failed_rounds:  # the endpoint is down or refusing us: back off, up to MAX_BACKOFF,
+            # and let no pushed block cut the pause short (the websocket may be up while HTTP fails)
+            self.stopping.wait(
+                min(MAX_BACKOFF, max(pause, self.settings.poll_interval * 2 ** (self.failed_rounds - 1)))
+            )
+        else:
+            self.wake.wait(pause)
         self.wake.clear()
 
     @retry(
@@ -454,7 +458,7 @@ class Worker:
 
     def _run_batch(self, model_id: bytes, batch: list[tuple[JobView, int]]) -> None:
         runtime = self.runtimes[model_id]
-        ready: list[tuple[JobView, int, bytes]] = []
+        fetched: list[tuple[JobView, int, bytes]] = []
         for view, slot in batch:
             try:
                 data = view.input or fetch_payload(
@@ -463,17 +467,17 @@ class Worker:
             except StorageError as exc:
                 self._drop(view, "refused", f"input unavailable: {exc}")
                 continue
-            problem = runtime.check_input(data)
-            if problem is not None:
-                self._drop(view, "refused", problem)
-                continue
-            ready.append((view, slot, data))
-        if not ready:
-            return
+            fetched.append((view, slot, data))
+        if not self._servable(runtime, fetched):
+            return  # nothing to run: no model is loaded (and none unloaded) for refused inputs
         try:
             runtime = self.residency.acquire(model_id)
         except RuntimeLoadError as exc:  # nothing taken yet: the jobs stay for a later round
             log.error("cannot load %s: %s", runtime.manifest.name, exc)
+            return
+        # checked again: a model just loaded may know more of its limits (a tokenizer's context)
+        ready = self._servable(runtime, fetched)
+        if not ready:
             return
         # always computed afresh: after a reorg the same id may name another job
         self.journal.record_many([JournalRecord(view.job_id, "working") for view, _, _ in ready])
@@ -496,6 +500,19 @@ class Worker:
                 step = ("commit", [slot, commitment_of(view.job_id, self.client.address, digest, salt)])
             steps.append(_Step(view, step[0], step[1], intent))
         self._send_steps(steps, self._take_outcome)
+
+    def _servable(self, runtime: Runtime, items: list[tuple[JobView, int, bytes]]) -> list[tuple[JobView, int, bytes]]:
+        """The items whose input the runtime can serve; the others are refused (no slot was taken)."""
+        servable = []
+        for view, slot, data in items:
+            if view.job_id not in self.views:
+                continue  # refused already
+            problem = runtime.check_input(data)
+            if problem is None:
+                servable.append((view, slot, data))
+            else:
+                self._drop(view, "refused", problem)
+        return servable
 
     def _run_model(self, runtime: Runtime, ready: list[tuple[JobView, int, bytes]]) -> list[bytes | None]:
         """The batch's results; if the batch fails, each input is run alone so one bad input

@@ -8,6 +8,7 @@ and while it is down `connected` is clear so that the worker polls as if there w
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -18,10 +19,6 @@ from web3.exceptions import Web3Exception
 from websockets.exceptions import WebSocketException
 
 log = logging.getLogger("assay.worker.heads")
-
-
-class _Closed(ConnectionError):
-    """The node ended the subscription stream."""
 
 
 class HeadWatcher:
@@ -40,8 +37,10 @@ class HeadWatcher:
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        if self._loop is not None and self._task is not None:
-            self._loop.call_soon_threadsafe(self._task.cancel)
+        loop, task = self._loop, self._task
+        if loop is not None and task is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed in between: its thread is ending
+                loop.call_soon_threadsafe(task.cancel)
         self._thread.join(timeout)
 
     def _run(self) -> None:
@@ -51,28 +50,39 @@ class HeadWatcher:
             self._loop.run_until_complete(self._task)
         except asyncio.CancelledError:
             pass
+        except Exception:  # never expected: the worker goes on polling without pushed blocks
+            log.exception("new-block subscription stopped for good; polling instead")
         finally:
+            self.connected.clear()
             self._loop.close()
 
     async def _follow_forever(self) -> None:
-        attempts = AsyncRetrying(
-            retry=retry_if_exception_type((OSError, WebSocketException, Web3Exception, TimeoutError)),
-            wait=wait_exponential_jitter(multiplier=0.5, max=30, jitter=1),
-            before_sleep=before_sleep_log(log, logging.WARNING),
-        )
-        async for attempt in attempts:
-            with attempt:
-                try:
-                    await self._follow()
-                finally:
-                    self.connected.clear()
+        while True:
+            # a fresh backoff for every session that got connected: after a drop the first
+            # reconnect comes quickly, only repeated failures wait longer (up to 30 s)
+            attempts = AsyncRetrying(
+                retry=retry_if_exception_type((OSError, WebSocketException, Web3Exception, TimeoutError)),
+                wait=wait_exponential_jitter(multiplier=0.5, max=30, jitter=1),
+                before_sleep=before_sleep_log(log, logging.WARNING),
+            )
+            async for attempt in attempts:
+                with attempt:
+                    await self._connect_and_follow()
+            await asyncio.sleep(1.0)  # a node that drops every session at once is not hammered
 
-    async def _follow(self) -> None:
-        async with AsyncWeb3(WebSocketProvider(self.ws_url)) as w3:
-            await w3.eth.subscribe("newHeads")
-            self.connected.set()
-            log.info("new blocks pushed from %s", self.ws_url)
-            async for message in w3.socket.process_subscriptions():
-                self.heads += 1
-                self.on_head(int(message["result"]["number"]))
-        raise _Closed(f"{self.ws_url} closed the newHeads subscription")
+    async def _connect_and_follow(self) -> None:
+        """Raises while no session gets connected; returns when a connected session ends."""
+        try:
+            async with AsyncWeb3(WebSocketProvider(self.ws_url)) as w3:
+                await w3.eth.subscribe("newHeads")
+                self.connected.set()
+                log.info("new blocks pushed from %s", self.ws_url)
+                async for message in w3.socket.process_subscriptions():
+                    self.heads += 1
+                    self.on_head(int(message["result"]["number"]))
+        except (OSError, WebSocketException, Web3Exception, TimeoutError) as exc:
+            if not self.connected.is_set():
+                raise
+            log.warning("new-block subscription to %s dropped (%s); reconnecting", self.ws_url, exc)
+        finally:
+            self.connected.clear()

@@ -18,6 +18,9 @@ from .runtimes import Runtime, RuntimeLoadError
 log = logging.getLogger("assay.worker")
 
 MB = 1 << 20
+RETRY_LOAD_AFTER = 60.0
+"""Seconds a model that failed to load is left alone: retrying it every round would unload the
+other models again and again for nothing."""
 
 
 class Residency:
@@ -37,6 +40,7 @@ class Residency:
         self.on_load = on_load
         self.loaded: OrderedDict[bytes, Runtime] = OrderedDict()  # least recently used first
         self.evictions = 0
+        self._failed_until: dict[bytes, float] = {}
         if self.budget is not None:
             too_big = [r.manifest.name for m, r in runtimes.items() if self.size[m] > self.budget]
             if too_big:
@@ -58,22 +62,35 @@ class Residency:
             self.loaded.move_to_end(model_id)
             return runtime
         runtime = self.runtimes[model_id]
+        name = runtime.manifest.name
+        if time.monotonic() < self._failed_until.get(model_id, 0.0):
+            raise RuntimeLoadError(f"{name} failed to load recently; retrying after {RETRY_LOAD_AFTER:.0f} s")
         self._make_room(self.size[model_id], keep=model_id)
         before = _cuda_allocated()
         started = time.monotonic()
-        runtime.load()
+        try:
+            runtime.load()
+        except Exception as exc:  # out of memory, missing weights, a framework error: all alike here
+            runtime.unload()  # whatever part of it was loaded
+            gc.collect()
+            _empty_cuda_cache()
+            self._failed_until[model_id] = time.monotonic() + RETRY_LOAD_AFTER
+            if isinstance(exc, RuntimeLoadError):
+                raise
+            raise RuntimeLoadError(f"cannot load {name}: {exc!r}") from exc
         seconds = time.monotonic() - started
         measured = max(float(runtime.memory_bytes()), float(_cuda_allocated() - before))
         self.size[model_id] = measured
         self.loaded[model_id] = runtime
-        self.on_load(runtime.manifest.name, seconds)
-        log.info("loaded %s in %.1f s (%.0f MB)", runtime.manifest.name, seconds, measured / MB)
+        self.on_load(name, seconds)
+        log.info("loaded %s in %.1f s (%.0f MB)", name, seconds, measured / MB)
         self._make_room(0.0, keep=model_id)  # it may have turned out larger than declared
         return runtime
 
     def footprints_mb(self) -> dict[str, float]:
         """Each loaded model's measured size, by name."""
-        return {runtime.manifest.name: self.size[model_id] / MB for model_id, runtime in self.loaded.items()}
+        resident = list(self.loaded.items())  # a snapshot: the API thread reads while rounds reorder
+        return {runtime.manifest.name: self.size[model_id] / MB for model_id, runtime in resident}
 
     def _used(self) -> float:
         return sum(self.size[model_id] for model_id in self.loaded)

@@ -69,7 +69,8 @@ class HFTextGenRuntime:
         return request
 
     def unload(self) -> None:
-        self._model = self._tokenizer = None
+        # the tokenizer stays (small): inputs can still be checked against the context length
+        self._model = None
 
     def memory_bytes(self) -> int:
         return 0 if self._model is None else module_bytes(self._model)
