@@ -36,7 +36,13 @@ def test_worker_finishes_its_jobs_across_a_node_restart_from_a_state_dump(tmp_pa
 
         chain.stop()  # anvil dumps its state on the way out
         assert state.stat().st_size > 0
-        time.sleep(3)  # the worker's rounds fail meanwhile
+        # the node stays down until the worker has failed three rounds (a fixed sleep could fall
+        # inside one long pause or one transport-level retry and see no failure at all)
+        log_file = tmp_path / "worker2.log"
+        deadline = time.monotonic() + 60
+        while len(rpc_failures(log_file)) < 3:
+            assert time.monotonic() < deadline, "the worker never noticed the node was gone"
+            time.sleep(0.2)
         chain = Anvil(port, block_time=1, state=state).start()
         assert chain.w3.eth.block_number >= head  # the chain came back, not a fresh one
 
@@ -47,14 +53,18 @@ def test_worker_finishes_its_jobs_across_a_node_restart_from_a_state_dump(tmp_pa
         assert health["rpc_errors"] > 0 and health["jobs_failed"] == 0 and health["jobs_settled"] == 3
         assert requester.stake_of(Account.from_key(ANVIL_KEYS[2]).address).locked == 0
         # while the node was down the worker backed off: each failed round waited longer than the last
-        failures = [
-            datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f")
-            for line in (tmp_path / "worker2.log").read_text().splitlines()
-            if "RPC error, retrying next round" in line
-        ]
-        gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(failures)]
+        gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(rpc_failures(log_file))]
         assert len(gaps) >= 2 and gaps[-1] > 1.5 * gaps[0], gaps
     finally:
         if worker is not None:
             assert worker.stop() == 0
         chain.stop()
+
+
+def rpc_failures(log_file: Path) -> list[datetime]:
+    """When the worker logged each round that an RPC error cut short."""
+    return [
+        datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f")
+        for line in log_file.read_text().splitlines()
+        if "RPC error, retrying next round" in line
+    ]
