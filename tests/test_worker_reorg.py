@@ -47,6 +47,8 @@ def test_reorganised_job_is_dropped_and_its_successor_served(tmp_path: Path) -> 
             assert doomed.receipt is not None
             posted_at = doomed.receipt["blockNumber"]
             wait_for(lambda: doomed.status() == JobPhase.CHALLENGEABLE, worker)
+            # and the worker has its receipt (a reorg while it still waits for one is another case)
+            wait_for(lambda: journal_states(tmp_path)[-1:] == ["submitted"], worker)
             rpc = w3.provider.make_request
             rpc("evm_setIntervalMining", [0])  # type: ignore[arg-type]  # no block lands mid-reorg
             rpc("anvil_reorg", [w3.eth.block_number - posted_at + 1, []])  # type: ignore[arg-type]
