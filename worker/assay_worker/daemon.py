@@ -13,6 +13,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -144,6 +145,36 @@ class _Step:
     intent: JournalRecord
 
 
+_Ready = tuple[JobView, int, bytes]
+"""A job, the slot to take and its input, ready for the model."""
+
+
+@dataclass(frozen=True)
+class _Running:
+    """A batch whose model run was handed to the model thread."""
+
+    ready: list[_Ready]
+    results: Future[tuple[list[bytes | Exception], float]]
+
+
+def _run_model(runtime: Runtime, inputs: list[bytes]) -> tuple[list[bytes | Exception], float]:
+    """Each input's result (or why it failed) and the seconds taken. If the batch fails, each
+    input is run alone so one bad input fails only its own job. Runs on the model thread: it
+    touches nothing but the runtime."""
+    started = time.monotonic()
+    try:
+        results: list[bytes | Exception] = list(runtime.run(inputs))
+    except Exception as exc:
+        log.warning("batch of %d failed (%r); running each alone", len(inputs), exc)
+        results = []
+        for data in inputs:
+            try:
+                results.append(runtime.run([data])[0])
+            except Exception as single:
+                results.append(single)
+    return results, time.monotonic() - started
+
+
 class Worker:
     """One worker account serving a set of models."""
 
@@ -164,6 +195,8 @@ class Worker:
             if isinstance(model, RuntimeSpec) and model.memory_mb:
                 declared_mb[runtime.manifest.model_id] = model.memory_mb
         self.counters = Counters()
+        # one model thread: batches run on it one after another, beside the chain work
+        self.model_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
         self.residency = Residency(self.runtimes, settings.memory_budget_mb, declared_mb, self.counters.record_load)
         self.views: dict[int, JobView] = {}  # jobs we hold a slot of, or may still get one of
         self.scanner = LogScanner(client)
@@ -240,6 +273,7 @@ class Worker:
             if self.heads is not None:
                 self.heads.stop()
             self.api.stop()
+            self.model_thread.shutdown()
             self.journal.close()
             log.info("worker stopped; %d job(s) in flight resume on the next start", len(self.views))
 
@@ -451,14 +485,35 @@ class Worker:
             oldest = min(view.seen_at for view, _ in waiting)
             if len(waiting) < self.settings.batch_size and time.monotonic() - oldest < self.settings.batch_wait:
                 continue  # wait a little for a fuller batch (the latency budget)
-            for first in range(0, len(waiting), self.settings.batch_size):
-                if self.stopping.is_set():
-                    return
-                self._run_batch(model_id, waiting[first : first + self.settings.batch_size])
+            size = self.settings.batch_size
+            self._run_batches(model_id, [waiting[first : first + size] for first in range(0, len(waiting), size)])
+            if self.stopping.is_set():
+                return
 
-    def _run_batch(self, model_id: bytes, batch: list[tuple[JobView, int]]) -> None:
+    def _run_batches(self, model_id: bytes, batches: list[list[tuple[JobView, int]]]) -> None:
+        """Run and submit `batches` of one model as a pipeline: while one batch's transaction is
+        out, the next batch's model runs on the model thread, so the GPU (or CPU) is not idle
+        while the worker waits for the chain. A stop lets the batch already running finish."""
+        running: _Running | None = None
+        for batch in batches:
+            if self.stopping.is_set():
+                break
+            prepared = self._prepare(model_id, batch)
+            queued = None
+            if prepared is not None:
+                runtime, ready = prepared
+                queued = _Running(ready, self.model_thread.submit(_run_model, runtime, [data for _, _, data in ready]))
+            if running is not None:
+                self._submit(running)
+            running = queued
+        if running is not None:
+            self._submit(running)
+
+    def _prepare(self, model_id: bytes, batch: list[tuple[JobView, int]]) -> tuple[Runtime, list[_Ready]] | None:
+        """The loaded runtime and the items of `batch` it can serve, journaled as "working"
+        (None: nothing to run). Inputs are fetched and checked first: refusing costs nothing."""
         runtime = self.runtimes[model_id]
-        fetched: list[tuple[JobView, int, bytes]] = []
+        fetched: list[_Ready] = []
         for view, slot in batch:
             try:
                 data = view.input or fetch_payload(
@@ -469,21 +524,28 @@ class Worker:
                 continue
             fetched.append((view, slot, data))
         if not self._servable(runtime, fetched):
-            return  # nothing to run: no model is loaded (and none unloaded) for refused inputs
+            return None  # nothing to run: no model is loaded (and none unloaded) for refused inputs
         try:
             runtime = self.residency.acquire(model_id)
         except RuntimeLoadError as exc:  # nothing taken yet: the jobs stay for a later round
             log.error("cannot load %s: %s", runtime.manifest.name, exc)
-            return
+            return None
         # checked again: a model just loaded may know more of its limits (a tokenizer's context)
         ready = self._servable(runtime, fetched)
         if not ready:
-            return
+            return None
         # always computed afresh: after a reorg the same id may name another job
         self.journal.record_many([JournalRecord(view.job_id, "working") for view, _, _ in ready])
+        return runtime, ready
+
+    def _submit(self, running: _Running) -> None:
+        """Publish a batch's results once its model run is done, and submit or commit them."""
+        results, seconds = running.results.result()
+        self.counters.record_batch(len(results), seconds)
         steps: list[_Step] = []
-        for (view, slot, _), payload in zip(ready, self._run_model(runtime, ready), strict=True):
-            if payload is None:
+        for (view, slot, _), payload in zip(running.ready, results, strict=True):
+            if isinstance(payload, Exception):
+                self._drop(view, "failed", f"model failed: {payload!r}")
                 continue
             digest = self.store.put(payload)
             uri = self._publish(digest, payload)
@@ -501,7 +563,7 @@ class Worker:
             steps.append(_Step(view, step[0], step[1], intent))
         self._send_steps(steps, self._take_outcome)
 
-    def _servable(self, runtime: Runtime, items: list[tuple[JobView, int, bytes]]) -> list[tuple[JobView, int, bytes]]:
+    def _servable(self, runtime: Runtime, items: list[_Ready]) -> list[_Ready]:
         """The items whose input the runtime can serve; the others are refused (no slot was taken)."""
         servable = []
         for view, slot, data in items:
@@ -513,25 +575,6 @@ class Worker:
             else:
                 self._drop(view, "refused", problem)
         return servable
-
-    def _run_model(self, runtime: Runtime, ready: list[tuple[JobView, int, bytes]]) -> list[bytes | None]:
-        """The batch's results; if the batch fails, each input is run alone so one bad input
-        fails only its own job."""
-        inputs = [data for _, _, data in ready]
-        started = time.monotonic()
-        try:
-            results: list[bytes | None] = list(runtime.run(inputs))
-        except Exception as exc:
-            log.warning("batch of %d failed (%r); running each alone", len(inputs), exc)
-            results = []
-            for view, _, data in ready:
-                try:
-                    results.append(runtime.run([data])[0])
-                except Exception as single:
-                    self._drop(view, "failed", f"model failed: {single!r}")
-                    results.append(None)
-        self.counters.record_batch(len(inputs), time.monotonic() - started)
-        return results
 
     def _publish(self, digest: bytes, payload: bytes) -> str:
         """The result's URI: on the configured storage backend, else (or when it fails) the

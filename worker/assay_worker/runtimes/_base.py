@@ -55,7 +55,9 @@ class Runtime(Protocol):
     def load(self) -> None: ...
 
     def check_input(self, data: bytes) -> str | None:
-        """Why this runtime cannot serve `data`, or None: checked before claiming a job."""
+        """Why this runtime cannot serve `data`, or None: checked before claiming a job. It may
+        be called while `run` works on another thread (the worker checks the next batch while
+        the model runs this one): guard whatever the two share."""
 
     def run(self, inputs: list[bytes]) -> list[bytes]: ...
 

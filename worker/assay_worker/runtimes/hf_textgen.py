@@ -12,6 +12,7 @@ ids counted from each row's first real token, so a batched row sees what it woul
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from ._base import RuntimeLoadError, canonical, check_weights, module_bytes, not_loaded
@@ -37,6 +38,9 @@ class HFTextGenRuntime:
         self._model: Any = None
         self._tokenizer: Any = None
         self._context = 0
+        # inputs are checked on the worker's main thread while a batch generates on the model
+        # thread; a fast tokenizer used from two threads at once fails ("Already borrowed")
+        self._tokenizer_lock = threading.Lock()
 
     def load(self) -> None:
         check_weights(self.manifest, self.path)
@@ -63,7 +67,8 @@ class HFTextGenRuntime:
     def _request(self, data: bytes) -> GenerationRequest:
         request = parse_request(data, self.settings["default_max_new_tokens"], self.settings["max_new_tokens_limit"])
         if self._tokenizer is not None and self._context:
-            needed = len(self._tokenizer(request.prompt).input_ids) + request.max_new_tokens
+            with self._tokenizer_lock:
+                needed = len(self._tokenizer(request.prompt).input_ids) + request.max_new_tokens
             if needed > self._context:
                 raise ValueError(f"prompt + max_new_tokens is {needed} tokens; the model's context is {self._context}")
         return request
@@ -88,23 +93,27 @@ class HFTextGenRuntime:
         requests = [self._request(data) for data in inputs]
         if not requests:
             return []
+        generated = self._generate(requests)
+        with self._tokenizer_lock:
+            texts = [self._tokenizer.decode(tokens, skip_special_tokens=True) for tokens, _ in generated]
         return [
             canonical(
                 {
                     "model": self.manifest.name,
-                    "text": self._tokenizer.decode(tokens, skip_special_tokens=True),
+                    "text": text,
                     "tokens": tokens,
                     "finish_reason": reason,
                 }
             )
-            for tokens, reason in self._generate(requests)
+            for (tokens, reason), text in zip(generated, texts, strict=True)
         ]
 
     def _generate(self, requests: list[GenerationRequest]) -> list[tuple[list[int], str]]:
         import torch
 
         device = self._model.device
-        batch = self._tokenizer([r.prompt for r in requests], return_tensors="pt", padding=True).to(device)
+        with self._tokenizer_lock:
+            batch = self._tokenizer([r.prompt for r in requests], return_tensors="pt", padding=True).to(device)
         mask = batch.attention_mask
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         step_ids = batch.input_ids
