@@ -31,15 +31,24 @@ class ModelManifest:
     verification: VerificationMode
     audit_bps: int = 0
     min_collateral: int = 10**15
+    memory_mb: int | None = None
+    """(GPU) memory in MiB the loaded model needs: workers budget with it until they have
+    measured the model themselves. In the document (and so in the model id) only when set."""
+
+    def __post_init__(self) -> None:
+        if self.memory_mb is not None and (type(self.memory_mb) is not int or self.memory_mb <= 0):
+            raise ValueError(f"{self.name}: memory_mb must be a positive whole number of MiB, got {self.memory_mb!r}")
 
     def canonical_json(self) -> bytes:
         """The manifest document as sorted, whitespace-free JSON: the bytes `manifest_hash` hashes."""
-        document = {
+        document: dict[str, object] = {
             "name": self.name,
             "runtime": self.runtime,
             "verification": self.verification,
             "weights_digest": self.weights_digest,
         }
+        if self.memory_mb is not None:
+            document["memory_mb"] = self.memory_mb
         return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
 
     @property
@@ -96,6 +105,7 @@ def manifest_from_document(document: bytes, audit_bps: int, min_collateral: int)
         verification=fields["verification"],
         audit_bps=audit_bps,
         min_collateral=min_collateral,
+        memory_mb=fields.get("memory_mb"),
     )
 
 

@@ -92,7 +92,7 @@ class DeclaredModel(BaseModel):
     base_url: str | None = None
     audit_bps: int = Field(0, ge=0, le=10_000)
     min_collateral: int = Field(10**15, ge=0)
-    memory_mb: float | None = Field(None, gt=0, description="expected (GPU) memory, before it is measured")
+    memory_mb: int | None = Field(None, gt=0, description="(GPU) MiB it needs, before it is measured")
     options: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("kind")

@@ -192,8 +192,8 @@ class Worker:
         for model in settings.models:
             runtime = create_runtime(model)
             self.runtimes[runtime.manifest.model_id] = runtime
-            if isinstance(model, RuntimeSpec) and model.memory_mb:
-                declared_mb[runtime.manifest.model_id] = model.memory_mb
+            if runtime.manifest.memory_mb is not None:
+                declared_mb[runtime.manifest.model_id] = runtime.manifest.memory_mb
         self.counters = Counters()
         # one model thread: batches run on it one after another, beside the chain work
         self.model_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")

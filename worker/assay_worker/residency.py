@@ -2,7 +2,7 @@
 budget: a batch whose model is not loaded first unloads the least recently used models until it
 fits. A model's size is what was measured once it was loaded (torch's allocated CUDA memory
 around the load when a GPU is present, else what the runtime reports holding); before its first
-load, what its declaration says (`memory_mb`), else nothing, and it is measured then."""
+load, what its manifest says (`memory_mb`), else nothing, and it is measured then."""
 
 from __future__ import annotations
 

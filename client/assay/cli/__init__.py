@@ -146,7 +146,8 @@ def _model_record(
 @pass_settings
 def register_model(settings: Settings, manifest: str, as_json: bool) -> None:
     """Register MANIFEST (a built-in model's name, or a JSON file with name, runtime,
-    weights_digest, verification and optional audit_bps, min_collateral) and print its id."""
+    weights_digest, verification and optional audit_bps, min_collateral, memory_mb) and print
+    its id."""
     chosen = BUILTIN_MODELS.get(manifest) or read_manifest(Path(manifest))
     model_id = settings.client().register_model(chosen)
     if as_json:

@@ -33,8 +33,9 @@ class RuntimeSpec:
     base_url: str | None = None
     audit_bps: int = 0
     min_collateral: int = 10**15
-    memory_mb: float | None = None
-    """(GPU) memory the model is expected to take, until it is measured at its first load."""
+    memory_mb: int | None = None
+    """(GPU) memory in MiB the model needs, until it is measured at its first load; part of
+    the manifest (see `ModelManifest.memory_mb`)."""
     options: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -46,6 +47,7 @@ class RuntimeSpec:
             verification=self.verification,
             audit_bps=self.audit_bps,
             min_collateral=self.min_collateral,
+            memory_mb=self.memory_mb,
         )
 
     def require_path(self) -> Path:
