@@ -127,7 +127,7 @@ def main() -> None:
         raw = raw_seconds(spec, args.jobs, args.batch)
     print(f"jobs {args.jobs}, batch {args.batch}, server latency {args.latency:.2f} s a completion")
     print(f"protocol {protocol:.2f} s ({args.jobs / protocol:.1f} jobs/s), raw {raw:.2f} s")
-    print(f"protocol/raw {raw / protocol:.2f}")
+    print(f"throughput protocol/raw {raw / protocol:.2f}")
 
 
 if __name__ == "__main__":

@@ -137,6 +137,11 @@ replace_after = 12
         ),
         ('[fees]\nmax_fee_gwei = "-1"', "fees.max_fee_gwei: Input should be greater than 0"),
         ("batch_size = 0", "batch_size: Input should be greater than or equal to 1"),
+        (
+            '[[models]]\nkind = "hf-textgen"\nname = "x"\nweights_digest = "sha256:0"\nverification = "exact"\n'
+            "memory_mb = true",
+            "memory_mb must be a whole number of MiB",
+        ),
     ],
 )
 def test_invalid_declared_model_or_fees(tmp_path: Path, text: str, message: str) -> None:

@@ -92,8 +92,17 @@ class DeclaredModel(BaseModel):
     base_url: str | None = None
     audit_bps: int = Field(0, ge=0, le=10_000)
     min_collateral: int = Field(10**15, ge=0)
-    memory_mb: int | None = Field(None, gt=0, description="(GPU) MiB it needs, before it is measured")
+    memory_mb: int | None = Field(
+        None, gt=0, description="(GPU) MiB it needs: part of its manifest and id, used before it is measured"
+    )
     options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("memory_mb", mode="before")
+    @classmethod
+    def _whole_mib(cls, memory_mb: object) -> object:
+        if isinstance(memory_mb, bool):  # pydantic would read true as 1 MiB
+            raise ValueError("memory_mb must be a whole number of MiB")
+        return memory_mb
 
     @field_validator("kind")
     @classmethod

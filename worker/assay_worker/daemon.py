@@ -13,7 +13,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -440,7 +440,9 @@ class Worker:
             elif phase == JobPhase.CLOSED:
                 self._closed(view)
             elif slot is None:
-                if now + self.settings.deadline_margin > view.terms.result_deadline:
+                if view.terms.model_id not in self.runtimes:  # resumed after its model left the config
+                    self._drop(view, "lost", "its model is no longer served here")
+                elif now + self.settings.deadline_margin > view.terms.result_deadline:
                     self._drop(view, "refused", "too close to its result deadline to finish safely")
                 elif phase in (JobPhase.ASSIGNING, JobPhase.WORKING) and now <= view.terms.claim_deadline:
                     takes.append(view)
@@ -494,20 +496,29 @@ class Worker:
         """Run and submit `batches` of one model as a pipeline: while one batch's transaction is
         out, the next batch's model runs on the model thread, so the GPU (or CPU) is not idle
         while the worker waits for the chain. A stop lets the batch already running finish."""
-        running: _Running | None = None
-        for batch in batches:
-            if self.stopping.is_set():
-                break
-            prepared = self._prepare(model_id, batch)
-            queued = None
-            if prepared is not None:
-                runtime, ready = prepared
-                queued = _Running(ready, self.model_thread.submit(_run_model, runtime, [data for _, _, data in ready]))
+        running: _Running | None = None  # the batch on the model thread, not yet submitted
+        try:
+            for batch in batches:
+                if self.stopping.is_set():
+                    break
+                prepared = self._prepare(model_id, batch)
+                queued = None
+                if prepared is not None:
+                    runtime, ready = prepared
+                    inputs = [data for _, _, data in ready]
+                    queued = _Running(ready, self.model_thread.submit(_run_model, runtime, inputs))
+                previous, running = running, queued
+                if previous is not None:
+                    self._submit(previous)
+            previous, running = running, None
+            if previous is not None:
+                self._submit(previous)
+        finally:
             if running is not None:
-                self._submit(running)
-            running = queued
-        if running is not None:
-            self._submit(running)
+                # an error cut the pipeline short: let the batch it left on the model thread end
+                # before anything can unload its model (its jobs are taken again next round)
+                running.results.cancel()
+                wait([running.results])
 
     def _prepare(self, model_id: bytes, batch: list[tuple[JobView, int]]) -> tuple[Runtime, list[_Ready]] | None:
         """The loaded runtime and the items of `batch` it can serve, journaled as "working"

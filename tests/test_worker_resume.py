@@ -1,0 +1,105 @@
+"""Rounds that do not go to plan: a worker restarted with another set of models lets go of a
+journaled job whose model it no longer serves, and a round cut short by an error waits for the
+batch it left on the model thread."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from assay import ECHO, MINILM_L6_V2, AssayClient, Deployment, JobPhase, TxPolicy
+from assay.devnet import ANVIL_KEYS
+from assay_worker.daemon import Worker, WorkerSettings
+from assay_worker.journal import Journal
+from assay_worker.runtimes import RuntimeSpec, register_runtime
+from web3 import Web3
+
+
+def test_a_resumed_job_whose_model_left_the_config_is_let_go(w3: Web3, deployment: Deployment, tmp_path: Path) -> None:
+    requester = AssayClient(w3, ANVIL_KEYS[1], deployment=deployment)
+    job = requester.post_job(ECHO, "left behind", reward=10**15)
+    journal_path = tmp_path / "journal.sqlite"
+    earlier = Journal(journal_path)  # the worker served ECHO and stopped while running this job
+    earlier.record(job.id, "working")
+    earlier.close()
+
+    settings = WorkerSettings(
+        models=[MINILM_L6_V2.name], results_dir=str(tmp_path / "results"), journal_path=str(journal_path), port=0
+    )
+    worker = Worker(AssayClient(w3, ANVIL_KEYS[2], deployment=deployment), settings)
+    try:
+        assert worker.retry == {job.id}
+        worker._poll_once()
+        entry = worker.journal.get(job.id)
+        assert entry is not None and entry.state == "lost"
+        assert job.id not in worker.views and not worker.retry
+        assert worker.journal.unfinished() == []  # the next start does not resume it again
+    finally:
+        worker.journal.close()
+    assert job.status() == JobPhase.ASSIGNING  # untouched, for the workers that serve its model
+
+
+class SlowEcho:
+    """The input back after a pause, counting the batches running at any moment."""
+
+    def __init__(self, spec: RuntimeSpec) -> None:
+        self.manifest = spec.manifest
+        self.running = 0
+        self.batches = 0
+
+    def load(self) -> None:
+        return None
+
+    def unload(self) -> None:
+        return None
+
+    def memory_bytes(self) -> int:
+        return 0
+
+    def check_input(self, data: bytes) -> str | None:
+        return None
+
+    def run(self, inputs: list[bytes]) -> list[bytes]:
+        self.running += 1
+        time.sleep(0.5)
+        self.batches += 1
+        self.running -= 1
+        return inputs
+
+
+register_runtime("test-slow-echo", SlowEcho)
+SLOW = RuntimeSpec("test-slow-echo", "test/slow-echo", "none", "exact")
+
+
+def test_a_failed_submit_waits_for_the_batch_left_on_the_model_thread(
+    w3: Web3, deployment: Deployment, tmp_path: Path
+) -> None:
+    """When a batch's transaction fails beyond the round's handling (here every fee is over the
+    worker's cap), the batch already running on the model thread ends before the round does: its
+    model must not be unloaded under it, nor its jobs run twice at once."""
+    operator = AssayClient(w3, ANVIL_KEYS[2], deployment=deployment)
+    operator.register_model(SLOW.manifest)
+    operator.stake(10**18)
+    operator.join_model(SLOW.manifest)
+    requester = AssayClient(w3, ANVIL_KEYS[1], deployment=deployment)
+    jobs = requester.post_jobs(SLOW.manifest, ["first", "second"], reward=10**15)
+    capped = AssayClient(w3, ANVIL_KEYS[2], deployment=deployment, fees=TxPolicy(max_fee_per_gas=1))
+    settings = WorkerSettings(
+        models=[SLOW],
+        results_dir=str(tmp_path / "results"),
+        journal_path=str(tmp_path / "j.sqlite"),
+        batch_size=1,
+        port=0,
+    )
+    worker = Worker(capped, settings)
+    runtime = worker.runtimes[SLOW.manifest.model_id]
+    assert isinstance(runtime, SlowEcho)
+    try:
+        worker._poll_once()  # batch 1's submit raises FeeCapExceeded while batch 2 runs
+        assert runtime.batches == 2 and runtime.running == 0
+        states = [entry.state for entry in (worker.journal.get(job.id) for job in jobs) if entry is not None]
+        assert states == ["submitting", "working"]  # nothing sent; both are taken again next round
+    finally:
+        worker.model_thread.shutdown()
+        worker.journal.close()
+    assert [job.status() for job in jobs] == [JobPhase.ASSIGNING] * 2
