@@ -76,6 +76,7 @@ def test_models_list_register_and_builtin(devnet: tuple[Path, str], tmp_path: Pa
         "name": ECHO.name,
         "model_id": "0x" + ECHO.model_id.hex(),
         "runtime": "echo",
+        "memory_mb": None,
         "verification": "exact",
         "audit_bps": ECHO.audit_bps,
         "min_collateral_wei": ECHO.min_collateral,
@@ -87,11 +88,13 @@ def test_models_list_register_and_builtin(devnet: tuple[Path, str], tmp_path: Pa
     registered = assay_json(cwd, "models", "list")
     assert (echo | {"registrant": Account.from_key(ANVIL_KEYS[0]).address}) in registered  # devnet up registers them
     manifest = {"name": "acme/classifier-v2", "runtime": "onnx", "weights_digest": "sha256:" + "ab" * 32}
-    (tmp_path / "model.json").write_text(json.dumps(manifest | {"verification": "classifier", "audit_bps": 250}))
+    terms = {"verification": "classifier", "audit_bps": 250, "memory_mb": 900}
+    (tmp_path / "model.json").write_text(json.dumps(manifest | terms))
     added = assay_json(cwd, "--dev-account", "3", "models", "register", str(tmp_path / "model.json"))
     (listed,) = [m for m in assay_json(cwd, "models", "list") if m["model_id"] == added["model_id"]]
     assert listed["name"] == "acme/classifier-v2" and listed["verification"] == "classifier"
-    assert listed["audit_bps"] == 250 and listed["registrant"] == Account.from_key(ANVIL_KEYS[3]).address
+    assert listed["audit_bps"] == 250 and listed["memory_mb"] == 900
+    assert listed["registrant"] == Account.from_key(ANVIL_KEYS[3]).address
     text = assay(cwd, "models", "list").stdout
     assert "acme/classifier-v2" in text and "audit 250 bps" in text
     bad = assay(cwd, "--dev-account", "3", "models", "register", str(tmp_path / "absent.json"), check=False)

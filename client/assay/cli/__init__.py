@@ -134,6 +134,7 @@ def _model_record(
         "name": manifest.name if manifest else None,
         "model_id": "0x" + model_id.hex(),
         "runtime": manifest.runtime if manifest else None,
+        "memory_mb": manifest.memory_mb if manifest else None,
         "verification": terms.verification,
         "audit_bps": terms.audit_bps,
         "min_collateral_wei": terms.min_collateral,
