@@ -74,11 +74,32 @@ def test_metrics_jobs_and_status_page(tmp_path: Path) -> None:
     assert found[("assay_worker_gas_spent_wei_total", "")] > 0
     assert ("assay_worker_model_load_seconds", ECHO.name) in found
     assert found[("assay_worker_active_jobs", "")] == 0
+    assert found[("assay_worker_queue_depth", ECHO.name)] == 0
 
     assert (ready.status_code, ready.json()) == (200, {"ready": True})
     assert {entry["job_id"]: entry["state"] for entry in recent} == {job.id: "settled" for job in jobs}
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     assert Account.from_key(ANVIL_KEYS[2]).address in page.text and "0.029250 ETH" in page.text
+
+
+def test_queue_depth_counts_jobs_waiting_for_a_fuller_batch(tmp_path: Path) -> None:
+    with local_market(tmp_path) as (chain, deployed):
+        requester = AssayClient(chain.w3, ANVIL_KEYS[1], deployment=deployed)
+        env = {"ASSAY_WORKER_BATCH_SIZE": "8", "ASSAY_WORKER_BATCH_WAIT": "60"}
+        worker = worker_process(chain, tmp_path, extra_env=env)
+        try:
+            worker.wait_ready()
+            requester.post_jobs(ECHO, ["one", "two"], reward=REWARD)
+            deadline = time.monotonic() + 30
+            while (found := samples(httpx.get(f"{worker.url}/metrics").text))[
+                ("assay_worker_queue_depth", ECHO.name)
+            ] < 2:
+                assert time.monotonic() < deadline, found
+                time.sleep(0.2)
+        finally:
+            assert worker.stop() == 0
+    assert found[("assay_worker_active_jobs", "")] == 2
+    assert found[("assay_worker_jobs_total", "submitted")] == 0  # still waiting for six more
 
 
 def render(url: str, tmp_path: Path) -> None:

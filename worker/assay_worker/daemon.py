@@ -199,6 +199,7 @@ class Worker:
         self.model_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
         self.residency = Residency(self.runtimes, settings.memory_budget_mb, declared_mb, self.counters.record_load)
         self.views: dict[int, JobView] = {}  # jobs we hold a slot of, or may still get one of
+        self.queue_depth: dict[str, int] = {runtime.manifest.name: 0 for runtime in self.runtimes.values()}
         self.scanner = LogScanner(client)
         self.last_round: float | None = None  # monotonic time the last poll round finished
         self.calldata = Calldata(client.market.abi)
@@ -333,6 +334,7 @@ class Worker:
                 self._remember_block(head)
             if self.views and not self.stopping.is_set():
                 self._advance_all()
+            self._count_waiting()
             self.last_round = time.monotonic()
             self.failed_rounds = 0
         except AssayError as exc:
@@ -457,6 +459,15 @@ class Worker:
         self._take(takes)
         self._reveal(reveals)
         self._settle(settles)
+
+    def _count_waiting(self) -> None:
+        """Jobs of each served model still waiting to run (for a fuller batch, for the draw's
+        rounds to open the slot, for the model): the queue depth /metrics reports."""
+        waiting = dict.fromkeys((runtime.manifest.name for runtime in self.runtimes.values()), 0)
+        for view in self.views.values():
+            if view.slot_of(self.client.address)[0] is None and view.terms.model_id in self.runtimes:
+                waiting[self.runtimes[view.terms.model_id].manifest.name] += 1
+        self.queue_depth = waiting  # replaced whole: the API thread reads it
 
     def _reconcile(self, view: JobView, stage: str) -> None:
         """A slot we hold whose transaction's answer never reached us (a crash, a dropped reply):

@@ -54,6 +54,14 @@ class WorkerCollector(Collector):
         awaiting = GaugeMetricFamily("assay_worker_active_jobs", "Jobs in flight (slot held or sought)", labels=labels)
         awaiting.add_metric(values, len(worker.views))
         yield awaiting
+        queue = GaugeMetricFamily(
+            "assay_worker_queue_depth",
+            "Jobs waiting to run, by model (at the end of the last round)",
+            labels=[*labels, "model"],
+        )
+        for model, count in worker.queue_depth.items():
+            queue.add_metric([*values, model], count)
+        yield queue
         block = GaugeMetricFamily("assay_worker_last_scanned_block", "Last block whose logs were read", labels=labels)
         block.add_metric(values, worker.cursor - 1)
         yield block
