@@ -138,6 +138,7 @@ class WorkerConfig(BaseSettings):
         None, gt=0, description="(GPU) memory models may hold at once; least recently used ones are unloaded"
     )
     min_reward: Decimal = Field(Decimal(0), ge=0, description="ETH a slot of an ETH job must pay to be taken")
+    max_active_jobs: int | None = Field(None, ge=1, description="most slots held at once (each locks collateral)")
     deadline_margin: float = Field(10.0, ge=0, le=86_400, description="seconds before a result deadline to stop taking")
     allow_private_uris: bool | None = None
     storage: str | None = Field(None, description="publish results to: ipfs+http://host:5001 or an Assay gateway URL")

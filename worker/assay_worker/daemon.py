@@ -99,6 +99,8 @@ class WorkerSettings:
     """(GPU) memory loaded models may hold together; None: every model stays loaded."""
     min_reward: int = 0
     """Wei a slot must pay (ETH jobs) to be worth taking: the profitability filter."""
+    max_active_jobs: int | None = None
+    """Most slots held at once, from taking to settlement (each locks collateral); None: no limit."""
     deadline_margin: float = 10.0
     """Seconds before a job's result deadline after which no slot is taken (declining early
     costs nothing; missing the deadline costs the collateral)."""
@@ -484,6 +486,10 @@ class Worker:
         batch per model. Every check that can be made first is: refusing costs nothing, failing
         after taking a slot costs the collateral."""
         me = self.client.address
+        limit = self.settings.max_active_jobs
+        if limit is not None:  # the concurrency limit: the oldest jobs first, the rest wait
+            held = sum(1 for view in self.views.values() if view.slot_of(me)[0] is not None)
+            views = sorted(views, key=lambda view: view.job_id)[: max(0, limit - held)]
         asks = [(view, slot) for view in views for slot in view.empty_slots()]
         answers = self._read_batch([("eligible", (v.job_id, v.terms.as_tuple(), s, me)) for v, s in asks])
         chosen: dict[int, tuple[JobView, int]] = {}
