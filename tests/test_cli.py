@@ -140,6 +140,13 @@ def test_cancel_and_refund(devnet: tuple[Path, str]) -> None:
     again = assay(cwd, "--dev-account", "3", "job", "refund", job_id, check=False)
     assert again.returncode == 1 and ("MarketWrongStatus" in again.stderr or "MarketTermsMismatch" in again.stderr)
     assert assay_json(cwd, "balance", Account.from_key(ANVIL_KEYS[3]).address)["withdrawable_wei"] == 10**16
+    mine = ["--dev-account", "3", "job", "list", "--mine"]
+    assert int(job_id) in [job["id"] for job in assay_json(cwd, *mine, "--phase", "closed")]
+    assert int(job_id) not in [
+        job["id"] for job in assay_json(cwd, *mine, "--phase", "assigning", "--phase", "working")
+    ]
+    bad = assay(cwd, "job", "list", "--phase", "finished", check=False)
+    assert bad.returncode == 2 and "'finished' is not one of" in bad.stderr
 
 
 def test_job_events_past_and_followed(devnet: tuple[Path, str]) -> None:

@@ -154,12 +154,20 @@ def wait(settings: Settings, job_id: int, timeout: float, as_json: bool) -> None
 @job.command(name="list")
 @click.option("--requester", help="only this requester's jobs (default: all)")
 @click.option("--mine", is_flag=True, help="only jobs posted by the configured account")
+@click.option(
+    "--phase",
+    "phases",
+    multiple=True,
+    type=click.Choice([phase.name.lower() for phase in JobPhase if phase != JobPhase.NONE]),
+    help="only jobs in this phase (repeatable)",
+)
 @json_option
 @pass_settings
-def list_jobs(settings: Settings, requester: str | None, mine: bool, as_json: bool) -> None:
+def list_jobs(settings: Settings, requester: str | None, mine: bool, phases: tuple[str, ...], as_json: bool) -> None:
     """List jobs on the market."""
     client = settings.client(signer=mine)
     records = [info_record(handle.info()) for handle in client.jobs(client.address if mine else requester)]
+    records = [r for r in records if not phases or r["phase"] in phases]
     if as_json:
         emit_json(records)
         return
