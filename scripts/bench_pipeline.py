@@ -16,19 +16,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.openai_server
 
-from assay import AssayClient
-from assay._deploy import MarketParams, deploy_contracts
-from assay.devnet import ANVIL_KEYS, Anvil, free_port
-from assay_worker.launcher import WorkerProcess
 from assay_worker.runtimes import OpenAIHTTPRuntime, RuntimeSpec
 from assay_worker.runtimes._base import canonical
-from eth_account import Account
+from bench_worker import post_and_time, serving
 
 from tests.openai_server import OpenAIServer
 
@@ -64,44 +59,8 @@ def protocol_seconds(spec: RuntimeSpec, count: int, batch: int) -> float:
         "base_url": spec.base_url,
         "options": dict(spec.options),
     }
-    with Anvil() as chain, tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        deployed = deploy_contracts(chain.w3, Account.from_key(ANVIL_KEYS[0]), MarketParams())
-        deployed.save(folder)
-        worker = WorkerProcess(
-            rpc_url=chain.url,
-            key=ANVIL_KEYS[2],
-            deployments=folder,
-            models=[],
-            results_dir=folder / "results",
-            port=free_port(),
-            log_path=folder / "worker.log",
-            stake_eth="10",
-            extra_env={
-                "ASSAY_WORKER_MODELS": json.dumps([declared]),
-                "ASSAY_WORKER_POLL_INTERVAL": "0.05",
-                "ASSAY_WORKER_BATCH_SIZE": str(batch),
-            },
-        )
-        try:
-            worker.wait_ready()
-            requester = AssayClient(chain.w3, ANVIL_KEYS[1], deployment=deployed)
-            inputs = prompts(count)
-            started = time.monotonic()
-            for first in range(0, count, 50):
-                requester.post_jobs(spec.manifest, inputs[first : first + 50], reward=10**15)
-            events = requester.market.events.ResultSubmitted
-            done: set[int] = set()
-            scanned = 0
-            while len(done) < count:
-                head = chain.w3.eth.block_number
-                if head >= scanned:
-                    done |= {int(log["args"]["jobId"]) for log in events.get_logs(from_block=scanned, to_block=head)}
-                    scanned = head + 1
-                time.sleep(0.01)
-            return time.monotonic() - started
-        finally:
-            worker.stop()
+    with serving(batch, models=(), extra_env={"ASSAY_WORKER_MODELS": json.dumps([declared])}) as (chain, requester):
+        return post_and_time(chain, requester, spec.manifest, prompts(count))[0]
 
 
 def raw_seconds(spec: RuntimeSpec, count: int, batch: int) -> float:

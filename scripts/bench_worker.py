@@ -13,11 +13,11 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from assay import MINILM_L6_V2, AssayClient
+from assay import MINILM_L6_V2, AssayClient, ModelManifest
 from assay._deploy import MarketParams, deploy_contracts
 from assay.devnet import ANVIL_KEYS, Anvil, free_port
 from assay_worker.launcher import WorkerProcess
@@ -29,8 +29,10 @@ def sentences(count: int) -> list[str]:
 
 
 @contextmanager
-def serving(batch: int) -> Iterator[tuple[Anvil, AssayClient]]:
-    """A fresh anvil with the contracts, one MiniLM worker at `batch`, and a requester client."""
+def serving(
+    batch: int, models: Sequence[str] = (MINILM_L6_V2.name,), extra_env: Mapping[str, str] | None = None
+) -> Iterator[tuple[Anvil, AssayClient]]:
+    """A fresh anvil with the contracts, one worker serving `models` at `batch`, and a requester client."""
     with Anvil() as chain, tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         deployed = deploy_contracts(chain.w3, Account.from_key(ANVIL_KEYS[0]), MarketParams())
@@ -39,12 +41,16 @@ def serving(batch: int) -> Iterator[tuple[Anvil, AssayClient]]:
             rpc_url=chain.url,
             key=ANVIL_KEYS[2],
             deployments=folder,
-            models=[MINILM_L6_V2.name],
+            models=list(models),
             results_dir=folder / "results",
             port=free_port(),
             log_path=folder / "worker.log",
             stake_eth="10",  # collateral for every job at once: the benchmark never waits for stake
-            extra_env={"ASSAY_WORKER_POLL_INTERVAL": "0.05", "ASSAY_WORKER_BATCH_SIZE": str(batch)},
+            extra_env={
+                "ASSAY_WORKER_POLL_INTERVAL": "0.05",
+                "ASSAY_WORKER_BATCH_SIZE": str(batch),
+                **(extra_env or {}),
+            },
         )
         try:
             worker.wait_ready()
@@ -56,23 +62,30 @@ def serving(batch: int) -> Iterator[tuple[Anvil, AssayClient]]:
 def protocol_seconds(count: int, batch: int) -> tuple[float, list[float]]:
     """Seconds from the first post to the last submitted result, and each job's post-to-result time."""
     with serving(batch) as (chain, requester):
-        texts = sentences(count)
-        started = time.monotonic()
-        posted_at: dict[int, float] = {}
-        for first in range(0, count, 50):
-            for job in requester.post_jobs(MINILM_L6_V2, texts[first : first + 50], reward=10**15):
-                posted_at[job.id] = time.monotonic()
-        done: dict[int, float] = {}
-        events = requester.market.events.ResultSubmitted
-        scanned = 0
-        while len(done) < count:  # only new blocks each time: the watcher must not starve the worker
-            head = chain.w3.eth.block_number
-            if head >= scanned:
-                for log in events.get_logs(from_block=scanned, to_block=head):
-                    done.setdefault(int(log["args"]["jobId"]), time.monotonic())
-                scanned = head + 1
-            time.sleep(0.01)
-        return max(done.values()) - started, [done[job_id] - posted_at[job_id] for job_id in posted_at]
+        return post_and_time(chain, requester, MINILM_L6_V2, sentences(count))
+
+
+def post_and_time(
+    chain: Anvil, requester: AssayClient, model: ModelManifest, inputs: Sequence[bytes | str]
+) -> tuple[float, list[float]]:
+    """Post `inputs` in `post_jobs` transactions of 50 and wait for every result on chain: the
+    seconds from the first post to the last result, and each job's post-to-result time."""
+    started = time.monotonic()
+    posted_at: dict[int, float] = {}
+    for first in range(0, len(inputs), 50):
+        for job in requester.post_jobs(model, inputs[first : first + 50], reward=10**15):
+            posted_at[job.id] = time.monotonic()
+    done: dict[int, float] = {}
+    events = requester.market.events.ResultSubmitted
+    scanned = 0
+    while len(done) < len(inputs):  # only new blocks each time: the watcher must not starve the worker
+        head = chain.w3.eth.block_number
+        if head >= scanned:
+            for log in events.get_logs(from_block=scanned, to_block=head):
+                done.setdefault(int(log["args"]["jobId"]), time.monotonic())
+            scanned = head + 1
+        time.sleep(0.01)
+    return max(done.values()) - started, [done[job_id] - posted_at[job_id] for job_id in posted_at]
 
 
 def single_job_latency(count: int) -> list[float]:
