@@ -12,6 +12,7 @@ import os
 import signal
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -201,7 +202,8 @@ class Worker:
         self.model_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
         self.residency = Residency(self.runtimes, settings.memory_budget_mb, declared_mb, self.counters.record_load)
         self.views: dict[int, JobView] = {}  # jobs we hold a slot of, or may still get one of
-        self.queue_depth: dict[str, int] = {runtime.manifest.name: 0 for runtime in self.runtimes.values()}
+        self.queue_depth: dict[str, int] = {}
+        self._count_waiting()
         self.scanner = LogScanner(client)
         self.last_round: float | None = None  # monotonic time the last poll round finished
         self.calldata = Calldata(client.market.abi)
@@ -513,29 +515,26 @@ class Worker:
         """Run and submit `batches` of one model as a pipeline: while one batch's transaction is
         out, the next batch's model runs on the model thread, so the GPU (or CPU) is not idle
         while the worker waits for the chain. A stop lets the batch already running finish."""
-        running: _Running | None = None  # the batch on the model thread, not yet submitted
+        pending: deque[_Running] = deque()  # batches handed to the model thread, not yet submitted
         try:
             for batch in batches:
                 if self.stopping.is_set():
                     break
                 prepared = self._prepare(model_id, batch)
-                queued = None
                 if prepared is not None:
                     runtime, ready = prepared
                     inputs = [data for _, _, data in ready]
-                    queued = _Running(ready, self.model_thread.submit(_run_model, runtime, inputs))
-                previous, running = running, queued
-                if previous is not None:
-                    self._submit(previous)
-            previous, running = running, None
-            if previous is not None:
-                self._submit(previous)
+                    pending.append(_Running(ready, self.model_thread.submit(_run_model, runtime, inputs)))
+                if len(pending) > 1:  # the newest runs while the one before is submitted
+                    self._submit(pending.popleft())
+            while pending:
+                self._submit(pending.popleft())
         finally:
-            if running is not None:
+            for left in pending:
                 # an error cut the pipeline short: let the batch it left on the model thread end
                 # before anything can unload its model (its jobs are taken again next round)
-                running.results.cancel()
-                wait([running.results])
+                left.results.cancel()
+                wait([left.results])
 
     def _prepare(self, model_id: bytes, batch: list[tuple[JobView, int]]) -> tuple[Runtime, list[_Ready]] | None:
         """The loaded runtime and the items of `batch` it can serve, journaled as "working"
@@ -551,17 +550,19 @@ class Worker:
                 self._drop(view, "refused", f"input unavailable: {exc}")
                 continue
             fetched.append((view, slot, data))
-        if not self._servable(runtime, fetched):
+        ready = self._servable(runtime, fetched)
+        if not ready:
             return None  # nothing to run: no model is loaded (and none unloaded) for refused inputs
+        just_loaded = not self.residency.is_loaded(model_id)
         try:
             runtime = self.residency.acquire(model_id)
         except RuntimeLoadError as exc:  # nothing taken yet: the jobs stay for a later round
             log.error("cannot load %s: %s", runtime.manifest.name, exc)
             return None
-        # checked again: a model just loaded may know more of its limits (a tokenizer's context)
-        ready = self._servable(runtime, fetched)
-        if not ready:
-            return None
+        if just_loaded:  # checked again: a model just loaded may know more of its limits (a tokenizer's context)
+            ready = self._servable(runtime, ready)
+            if not ready:
+                return None
         # always computed afresh: after a reorg the same id may name another job
         self.journal.record_many([JournalRecord(view.job_id, "working") for view, _, _ in ready])
         return runtime, ready

@@ -20,6 +20,9 @@ from websockets.exceptions import WebSocketException
 
 log = logging.getLogger("assay.worker.heads")
 
+_DROPPED = (OSError, WebSocketException, Web3Exception, TimeoutError)
+"""What a lost or refused connection raises: retried with backoff."""
+
 
 class HeadWatcher:
     """Calls `on_head(block_number)` for every new block the node at `ws_url` announces."""
@@ -61,7 +64,7 @@ class HeadWatcher:
             # a fresh backoff for every session that got connected: after a drop the first
             # reconnect comes quickly, only repeated failures wait longer (up to 30 s)
             attempts = AsyncRetrying(
-                retry=retry_if_exception_type((OSError, WebSocketException, Web3Exception, TimeoutError)),
+                retry=retry_if_exception_type(_DROPPED),
                 wait=wait_exponential_jitter(multiplier=0.5, max=30, jitter=1),
                 before_sleep=before_sleep_log(log, logging.WARNING),
             )
@@ -80,7 +83,7 @@ class HeadWatcher:
                 async for message in w3.socket.process_subscriptions():
                     self.heads += 1
                     self.on_head(int(message["result"]["number"]))
-        except (OSError, WebSocketException, Web3Exception, TimeoutError) as exc:
+        except _DROPPED as exc:
             if not self.connected.is_set():
                 raise
             log.warning("new-block subscription to %s dropped (%s); reconnecting", self.ws_url, exc)
