@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from assay_worker.api import ApiServer, create_app
 from assay_worker.launcher import WorkerProcess
 from assay_worker.results import ResultStore
 from eth_account import Account
+from prometheus_client.parser import text_string_to_metric_families
 from web3 import Web3
 
 CHALLENGE_WINDOW = 2
@@ -31,6 +32,25 @@ MARKET_PARAMS = MarketParams(
     accept_window=30,
     unstake_cooldown=3_600,
 )
+
+
+def wait_for(
+    condition: Callable[[], bool], timeout: float = 60.0, interval: float = 0.2, explain: Callable[[], str] = str
+) -> None:
+    """Return once `condition()` holds; fail after `timeout` seconds with `explain()` (what to look at)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out after {timeout} s. {explain()}"
+        time.sleep(interval)
+
+
+def metric_samples(text: str) -> dict[tuple[str, str], float]:
+    """Prometheus text as (sample name, outcome or model label) -> value."""
+    found = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found[(sample.name, sample.labels.get("outcome") or sample.labels.get("model", ""))] = sample.value
+    return found
 
 
 def time_travel(w3: Web3, seconds: int) -> None:

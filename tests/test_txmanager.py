@@ -3,9 +3,8 @@ the fee cap, reverts raised once, transient RPC failures retried, and a nonce re
 
 from __future__ import annotations
 
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +22,7 @@ from web3 import Web3
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
 from web3.types import RPCEndpoint, RPCResponse
 
-from .conftest import MARKET_PARAMS
+from .conftest import MARKET_PARAMS, wait_for
 from .flaky_rpc import FlakyRpc
 
 KEY = ANVIL_KEYS[3]
@@ -71,13 +70,6 @@ def chain() -> Iterator[Chain]:
         yield Chain(anvil, deploy_contracts(anvil.w3, Account.from_key(ANVIL_KEYS[0]), MARKET_PARAMS))
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-
-
 def mined(w3: Web3, tx_hash: HexBytes) -> bool:
     try:
         w3.eth.get_transaction_receipt(tx_hash)
@@ -109,13 +101,15 @@ def test_stuck_transaction_is_replaced_with_higher_fees(chain: Chain) -> None:
     try:
         with ThreadPoolExecutor(1) as pool:
             pending = pool.submit(manager.send, {"to": RECIPIENT}, 1)
-            wait_for(lambda: len(provider.sent) == 1)
+            wait_for(lambda: len(provider.sent) == 1, timeout=10.0, interval=0.02)
             first = chain.anvil.w3.eth.get_transaction(provider.sent[0])
             # the next block's base fee is above what the first version offers: it cannot be included
             chain.rpc("anvil_setNextBlockBaseFeePerGas", hex(4 * first["maxFeePerGas"]))
             chain.rpc("evm_mine")
             assert not mined(w3, provider.sent[0])
-            wait_for(lambda: len(provider.sent) >= 2)  # replace_after passed: re-sent, fees bumped
+            wait_for(
+                lambda: len(provider.sent) >= 2, timeout=10.0, interval=0.02
+            )  # replace_after passed: re-sent, fees bumped
             chain.rpc("evm_mine")
             receipt = pending.result(timeout=20)
     finally:
@@ -174,9 +168,9 @@ def test_reverts_are_raised_typed_and_never_retried(chain: Chain) -> None:
     try:
         with ThreadPoolExecutor(2) as pool:
             first = pool.submit(client.request_unstake, 10)
-            wait_for(lambda: len(provider.sent) == 2)
+            wait_for(lambda: len(provider.sent) == 2, timeout=10.0, interval=0.02)
             second = pool.submit(client.request_unstake, 10)
-            wait_for(lambda: len(provider.sent) == 3)
+            wait_for(lambda: len(provider.sent) == 3, timeout=10.0, interval=0.02)
             chain.rpc("evm_mine")
             assert first.result(timeout=10)["status"] == 1
             with pytest.raises(TransactionFailed, match="reverted on chain"):

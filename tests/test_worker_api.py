@@ -17,9 +17,8 @@ from assay import ECHO, AssayClient
 from assay.devnet import ANVIL_KEYS
 from assay_worker.daemon import Worker
 from eth_account import Account
-from prometheus_client.parser import text_string_to_metric_families
 
-from .conftest import MARKET_PARAMS, local_market, worker_process
+from .conftest import MARKET_PARAMS, local_market, metric_samples, wait_for, worker_process
 
 REWARD = 10**16
 SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "worker-status.png"
@@ -34,15 +33,6 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--hide-scrollbars",
 ]
-
-
-def samples(text: str) -> dict[tuple[str, str], float]:
-    """(metric sample name, outcome or model label) -> value."""
-    found = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            found[(sample.name, sample.labels.get("outcome") or sample.labels.get("model", ""))] = sample.value
-    return found
 
 
 def test_metrics_jobs_and_status_page(tmp_path: Path) -> None:
@@ -65,7 +55,7 @@ def test_metrics_jobs_and_status_page(tmp_path: Path) -> None:
         finally:
             assert worker.stop() == 0
 
-    found = samples(metrics)
+    found = metric_samples(metrics)
     fee = REWARD * MARKET_PARAMS.fee_bps // 10_000
     assert found[("assay_worker_jobs_total", "settled")] == 3
     assert found[("assay_worker_jobs_total", "submitted")] == 3
@@ -90,16 +80,16 @@ def test_queue_depth_counts_jobs_waiting_for_a_fuller_batch(tmp_path: Path) -> N
         try:
             worker.wait_ready()
             requester.post_jobs(ECHO, ["one", "two"], reward=REWARD)
-            deadline = time.monotonic() + 30
-            while (found := samples(httpx.get(f"{worker.url}/metrics").text))[
-                ("assay_worker_queue_depth", ECHO.name)
-            ] < 2:
-                assert time.monotonic() < deadline, found
-                time.sleep(0.2)
+            wait_for(lambda: queue_depth(worker.url) == 2, timeout=30)
+            found = metric_samples(httpx.get(f"{worker.url}/metrics").text)
         finally:
             assert worker.stop() == 0
     assert found[("assay_worker_active_jobs", "")] == 2
     assert found[("assay_worker_jobs_total", "submitted")] == 0  # still waiting for six more
+
+
+def queue_depth(url: str) -> float:
+    return metric_samples(httpx.get(f"{url}/metrics").text)[("assay_worker_queue_depth", ECHO.name)]
 
 
 def render(url: str, tmp_path: Path) -> None:

@@ -5,16 +5,22 @@ leaves jobs that pay less than its `min_reward` alone; `max_active_jobs` caps th
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 from assay import ECHO, AssayClient, JobPhase
 from assay.devnet import ANVIL_KEYS
 
-from .conftest import MARKET_PARAMS, gateway_server, local_market, time_travel, worker_process
+from .conftest import (
+    MARKET_PARAMS,
+    gateway_server,
+    local_market,
+    metric_samples,
+    time_travel,
+    wait_for,
+    worker_process,
+)
 
 JOBS = 20
 BATCH = 8
@@ -62,9 +68,9 @@ def test_max_active_jobs_limits_the_slots_held_at_once(tmp_path: Path) -> None:
             jobs = requester.post_jobs(ECHO, texts, reward=10**15, claim_timeout=3_600, result_timeout=7_200)
             for held_before in (0, 2, 4):
                 expected = min(held_before + 2, len(jobs))
-                wait_until(lambda expected=expected: submitted(requester) == expected)  # type: ignore[misc]
+                wait_for(lambda expected=expected: submitted(requester) == expected)  # type: ignore[misc]
                 scanned = gauge(worker.url, LAST_BLOCK)
-                wait_until(lambda scanned=scanned: gauge(worker.url, LAST_BLOCK) >= scanned + 3)  # type: ignore[misc]
+                wait_for(lambda scanned=scanned: gauge(worker.url, LAST_BLOCK) >= scanned + 3)  # type: ignore[misc]
                 assert submitted(requester) == expected  # three more rounds took nothing beyond the limit
                 time_travel(chain.w3, 301)  # the held jobs become settleable; the worker settles them
             assert [job.wait(timeout=60).json()["text"] for job in jobs] == texts
@@ -86,14 +92,4 @@ def submitted(requester: AssayClient) -> int:
 
 
 def gauge(url: str, name: str) -> float:
-    for line in httpx.get(f"{url}/metrics", timeout=5).text.splitlines():
-        if line.startswith(name + "{"):
-            return float(line.split()[-1])
-    raise AssertionError(f"{name} not in /metrics")
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.2)
+    return metric_samples(httpx.get(f"{url}/metrics", timeout=5).text)[(name, "")]

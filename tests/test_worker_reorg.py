@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,15 +17,13 @@ from assay_worker.launcher import WorkerProcess
 from eth_account import Account
 
 from .conftest import MARKET_PARAMS, local_market, worker_process
+from .conftest import wait_for as shared_wait_for
 
 REWARD = 10**15
 
 
 def wait_for(condition: Callable[[], bool], worker: WorkerProcess, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out; worker log:\n{worker.log_text()[-3000:]}"
-        time.sleep(0.2)
+    shared_wait_for(condition, timeout, explain=lambda: f"worker log:\n{worker.log_text()[-3000:]}")
 
 
 def journal_states(folder: Path) -> list[str]:
