@@ -5,7 +5,6 @@ finishes every job, those taken before the restart and those posted after it."""
 from __future__ import annotations
 
 import itertools
-import time
 from datetime import datetime
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from assay._deploy import deploy_contracts
 from assay.devnet import ANVIL_KEYS, Anvil, free_port
 from eth_account import Account
 
-from .conftest import MARKET_PARAMS, worker_process
+from .conftest import MARKET_PARAMS, wait_for, worker_process
 
 REWARD = 10**15
 
@@ -39,10 +38,7 @@ def test_worker_finishes_its_jobs_across_a_node_restart_from_a_state_dump(tmp_pa
         # the node stays down until the worker has failed three rounds (a fixed sleep could fall
         # inside one long pause or one transport-level retry and see no failure at all)
         log_file = tmp_path / "worker2.log"
-        deadline = time.monotonic() + 60
-        while len(rpc_failures(log_file)) < 3:
-            assert time.monotonic() < deadline, "the worker never noticed the node was gone"
-            time.sleep(0.2)
+        wait_for(lambda: len(rpc_failures(log_file)) >= 3, explain=lambda: "the worker never noticed the node was gone")
         chain = Anvil(port, block_time=1, state=state).start()
         assert chain.w3.eth.block_number >= head  # the chain came back, not a fresh one
 
