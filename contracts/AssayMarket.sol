@@ -64,7 +64,6 @@ contract AssayMarket is IAssayMarket, Ownable2Step, Pausable, ReentrancyGuardTra
     /// @notice Jobs posted so far; ids run from 1 to `jobCount`.
     uint256 public jobCount;
 
-    JobSettlement.Books private _books;
     mapping(address token => TokenConfig) private _tokens;
 
     /// @param registry_ the worker registry, deployed first with this market's precomputed address
@@ -134,12 +133,12 @@ contract AssayMarket is IAssayMarket, Ownable2Step, Pausable, ReentrancyGuardTra
 
     /// @inheritdoc IAssayMarket
     function cancel(uint256 jobId, JobTerms calldata terms) external nonReentrant {
-        JobState memory s = JobSettlement.load(_books, jobId, terms, JobSettlement.none());
+        JobState memory s = JobSettlement.load(_books(), jobId, terms, JobSettlement.none());
         if (s.status != Status.Open) revert MarketWrongStatus(jobId, s.status, Status.Open);
         if (msg.sender != terms.requester) revert MarketNotRequester(jobId, msg.sender);
         if (s.filled != 0) revert MarketNotCancellable(jobId);
-        delete _books.jobs[jobId];
-        _books.balances[terms.token][terms.requester] += terms.reward;
+        delete _books().jobs[jobId];
+        _books().balances[terms.token][terms.requester] += terms.reward;
         emit JobCancelled(jobId, terms.requester, terms.reward);
     }
 
@@ -147,7 +146,7 @@ contract AssayMarket is IAssayMarket, Ownable2Step, Pausable, ReentrancyGuardTra
 
     /// @inheritdoc IAssayMarket
     function accept(uint256 jobId, JobTerms calldata terms, uint256 slot) public {
-        JobState memory s = JobSettlement.load(_books, jobId, terms, JobSettlement.none());
+        JobState memory s = JobSettlement.load(_books(), jobId, terms, JobSettlement.none());
         if (s.status != Status.Open) revert MarketWrongStatus(jobId, s.status, Status.Open);
         if (terms.redundancy == 1) {
             if (slot != 0) revert MarketBadSlot(jobId, slot);
@@ -158,7 +157,7 @@ contract AssayMarket is IAssayMarket, Ownable2Step, Pausable, ReentrancyGuardTra
             _takeSlot(jobId, terms, slot);
             ++s.filled;
         }
-        _books.jobs[jobId] = s;
+        _books().jobs[jobId] = s;
         _lockTake(jobId, terms, slot);
     }
 
@@ -171,7 +170,7 @@ contract AssayMarket is IAssayMarket, Ownable2Step, Pausable, ReentrancyGuardTra
         bytes calldata result
     ) public {
         if (terms.redundancy != 1) revert MarketBadSlot(jobId, 1);
-        JobState memory s = _books.jobs[jobId];
+        JobState memory s = _books().jobs[jobId];
         bool taking = s.status == Status.Open;
         if (taking) {
             JobSettlement.check(jobId, s, terms, JobSettlement.none());
@@ -188,29 +187,29 @@ contract AssayMarket is IAssayMarket, Ownable2Step, Pausable, ReentrancyGuardTra
         s.digest = JobSettlement.digest(terms, Outcome(msg.sender, resultHash, address(0)));
         s.time = uint32(challengeEnd);
         s.blockNumber = uint32(block.number);
-        _books.jobs[jobId] = s;
+        _books().jobs[jobId] = s;
         emit ResultSubmitted(jobId, msg.sender, resultHash, resultURI, result, challengeEnd);
         if (taking) _lockTake(jobId, terms, 0);
     }
 
     /// @inheritdoc IAssayMarket
     function commit(uint256 jobId, JobTerms calldata terms, uint256 slot, bytes32 commitment) public {
-        JobState memory s = JobSettlement.load(_books, jobId, terms, JobSettlement.none());
+        JobState memory s = JobSettlement.load(_books(), jobId, terms, JobSettlement.none());
         if (s.status != Status.Open || terms.redundancy == 1) revert MarketWrongStatus(jobId, s.status, Status.Open);
         if (block.timestamp > terms.resultDeadline) revert MarketTooLate(jobId, terms.resultDeadline);
         if (commitment == 0) revert MarketZeroHash();
         if (slot >= terms.redundancy) revert MarketBadSlot(jobId, slot);
-        bool taking = _books.slots[jobId][slot].stage == SlotStage.Empty;
+        bool taking = _books().slots[jobId][slot].stage == SlotStage.Empty;
         if (taking) {
             _takeSlot(jobId, terms, slot);
             ++s.filled;
         }
-        Slot storage held = _books.slots[jobId][slot];
+        Slot storage held = _books().slots[jobId][slot];
         if (held.worker != msg.sender || held.stage != SlotStage.Accepted) revert MarketNotWorker(jobId, msg.sender);
         held.stage = SlotStage.Committed;
-        _books.hashes[jobId][slot] = commitment;
+        _books().hashes[jobId][slot] = commitment;
         if (++s.committed == terms.redundancy) s.time = uint32(block.timestamp + terms.revealWindow);
-        _books.jobs[jobId] = s;
+        _books().jobs[jobId] = s;
         emit ResultCommitted(jobId, slot, msg.sender, commitment);
         if (taking) _lockTake(jobId, terms, slot);
     }
@@ -225,35 +224,32 @@ contract AssayMarket is IAssayMarket, Ownable2Step, Pausable, ReentrancyGuardTra
         string calldata resultURI,
         bytes calldata result
     ) external {
-        JobSettlement.reveal(_books, jobId, terms, slot, resultHash, salt, resultURI, result);
+        _forward(JobSettlement.reveal.selector);
     }
 
     /// @inheritdoc IAssayMarket
-    function challenge(uint256 jobId, JobTerms calldata terms, Outcome calldata outcome) external payable nonReentrant {
-        JobSettlement.challenge(_books, _deps(), jobId, terms, outcome, msg.value);
+    function challenge(uint256, JobTerms calldata, Outcome calldata) external payable nonReentrant {
+        _forward(JobSettlement.challenge.selector);
     }
 
     // ---------------------------------------------------------------- settling
 
     /// @inheritdoc IAssayMarket
-    function settle(uint256 jobId, JobTerms calldata terms, Outcome calldata outcome, bytes calldata result)
-        public
-        nonReentrant
-    {
-        JobSettlement.settle(_books, _deps(), jobId, terms, outcome, result);
+    function settle(uint256, JobTerms calldata, Outcome calldata, bytes calldata) public nonReentrant {
+        _forward(JobSettlement.settle.selector);
     }
 
     /// @inheritdoc IArbiterMarket
     function rule(uint256 jobId, uint256 validMask) external nonReentrant returns (uint256 reward) {
         if (msg.sender != address(arbiter)) revert MarketNotArbiter(msg.sender);
-        return JobSettlement.rule(_books, _deps(), jobId, validMask);
+        return JobSettlement.rule(_deps(), jobId, validMask);
     }
 
     /// @inheritdoc IAssayMarket
     function withdraw(address token) external nonReentrant {
-        uint256 amount = _books.balances[token][msg.sender];
+        uint256 amount = _books().balances[token][msg.sender];
         if (amount == 0) revert MarketNothingToWithdraw(msg.sender, token);
-        _books.balances[token][msg.sender] = 0;
+        _books().balances[token][msg.sender] = 0;
         emit Withdrawn(msg.sender, token, amount);
         if (token == address(0)) Address.sendValue(payable(msg.sender), amount);
         else IERC20(token).safeTransfer(msg.sender, amount);
@@ -293,12 +289,12 @@ contract AssayMarket is IAssayMarket, Ownable2Step, Pausable, ReentrancyGuardTra
 
     /// @inheritdoc IAssayMarket
     function treasury() external view returns (address) {
-        return _books.treasury;
+        return _books().treasury;
     }
 
     /// @inheritdoc IAssayMarket
     function params() external view returns (Params memory) {
-        return _books.params;
+        return _books().params;
     }
 
     /// @inheritdoc IAssayMarket
@@ -308,32 +304,32 @@ contract AssayMarket is IAssayMarket, Ownable2Step, Pausable, ReentrancyGuardTra
 
     /// @inheritdoc IAssayMarket
     function jobState(uint256 jobId) external view returns (JobState memory) {
-        return _books.jobs[jobId];
+        return _books().jobs[jobId];
     }
 
     /// @inheritdoc IAssayMarket
     function slotOf(uint256 jobId, uint256 slot) external view returns (Slot memory, bytes32 hash) {
-        return (_books.slots[jobId][slot], _books.hashes[jobId][slot]);
+        return (_books().slots[jobId][slot], _books().hashes[jobId][slot]);
     }
 
     /// @inheritdoc IAssayMarket
     function disputeOf(uint256 jobId) external view returns (Dispute memory) {
-        return _books.disputes[jobId];
+        return _books().disputes[jobId];
     }
 
     /// @inheritdoc IAssayMarket
     function balanceOf(address token, address account) external view returns (uint256) {
-        return _books.balances[token][account];
+        return _books().balances[token][account];
     }
 
     /// @inheritdoc IAssayMarket
     function termsHash(JobTerms calldata terms) external pure returns (bytes32) {
-        return keccak256(abi.encode(terms));
+        return JobSettlement.termsHash(terms);
     }
 
     /// @inheritdoc IAssayMarket
     function phaseOf(uint256 jobId, JobTerms calldata terms) external view returns (Phase) {
-        return JobSettlement.phase(_books, jobId, jobCount, terms);
+        return JobSettlement.phase(jobId, jobCount, terms);
     }
 
     /// @inheritdoc IAssayMarket
@@ -348,7 +344,7 @@ contract AssayMarket is IAssayMarket, Ownable2Step, Pausable, ReentrancyGuardTra
     /// @inheritdoc IAssayMarket
     function collateralFor(address token, uint256 slotReward, uint256 modelFloor) public view returns (uint256) {
         uint256 rate = token == address(0) ? 1e18 : _tokens[token].collateralRate;
-        uint256 collateral = Math.mulDiv(slotReward * _books.params.collateralBps, rate, 1e18 * 10_000);
+        uint256 collateral = Math.mulDiv(slotReward * _books().params.collateralBps, rate, 1e18 * 10_000);
         return collateral < modelFloor ? modelFloor : collateral;
     }
 
@@ -362,7 +358,7 @@ contract AssayMarket is IAssayMarket, Ownable2Step, Pausable, ReentrancyGuardTra
         _checkRequest(request);
         jobId = ++jobCount;
         JobTerms memory terms = _terms(jobId, request, inputHash);
-        _books.jobs[jobId] = JobState(
+        _books().jobs[jobId] = JobState(
             uint160(uint256(keccak256(abi.encode(keccak256(abi.encode(terms)), JobSettlement.none())))),
             Status.Open,
             0,
@@ -426,7 +422,7 @@ contract AssayMarket is IAssayMarket, Ownable2Step, Pausable, ReentrancyGuardTra
         returns (JobTerms memory terms)
     {
         IModelRegistry.Model memory model = models.modelOf(request.modelId);
-        Params memory p = _books.params;
+        Params memory p = _books().params;
         terms.requester = msg.sender;
         terms.token = request.token;
         terms.reward = request.reward;
@@ -483,15 +479,15 @@ contract AssayMarket is IAssayMarket, Ownable2Step, Pausable, ReentrancyGuardTra
         emit SlotAccepted(jobId, slot, msg.sender, terms.collateral);
         if (terms.collateral != 0) registry.lock(msg.sender, terms.collateral);
         if (terms.assignees.length != 0 && terms.assignees[slot] != msg.sender) {
-            JobSettlement.penalizeNoShow(_books, _deps(), jobId, terms, slot);
+            JobSettlement.penalizeNoShow(_books(), _deps(), jobId, terms, slot);
         }
     }
 
     function _takeSlot(uint256 jobId, JobTerms calldata terms, uint256 slot) private {
         if (slot >= terms.redundancy) revert MarketBadSlot(jobId, slot);
-        if (_books.slots[jobId][slot].stage != SlotStage.Empty) revert MarketSlotTaken(jobId, slot);
+        if (_books().slots[jobId][slot].stage != SlotStage.Empty) revert MarketSlotTaken(jobId, slot);
         _checkTake(jobId, terms, slot);
-        _books.slots[jobId][slot] = Slot(msg.sender, SlotStage.Accepted);
+        _books().slots[jobId][slot] = Slot(msg.sender, SlotStage.Accepted);
     }
 
     function _eligible(uint256 jobId, JobTerms calldata terms, uint256 slot, address worker)
@@ -502,7 +498,7 @@ contract AssayMarket is IAssayMarket, Ownable2Step, Pausable, ReentrancyGuardTra
         if (slot >= terms.redundancy) return false;
         if (terms.redundancy > 1) {
             for (uint256 i; i < terms.redundancy; ++i) {
-                if (_books.slots[jobId][i].worker == worker) return false;
+                if (_books().slots[jobId][i].worker == worker) return false;
             }
         }
         if (terms.allowlist.length != 0) return _contains(terms.allowlist, worker);
@@ -532,16 +528,41 @@ contract AssayMarket is IAssayMarket, Ownable2Step, Pausable, ReentrancyGuardTra
                 || p.revealWindow > MAX_WINDOW || p.challengeWindow == 0 || p.challengeWindow > MAX_WINDOW
                 || p.disputeWindow == 0 || p.disputeWindow > MAX_DISPUTE_WINDOW || p.noShowPenalty > MAX_NO_SHOW_PENALTY
         ) revert MarketBadParams();
-        emit ParamsUpdated(_books.params, p);
-        _books.params = p;
+        emit ParamsUpdated(_books().params, p);
+        _books().params = p;
     }
 
     function _deps() private view returns (JobSettlement.Deps memory) {
         return JobSettlement.Deps(registry, arbiter);
     }
 
+    function _books() private pure returns (JobSettlement.Books storage) {
+        return JobSettlement.books();
+    }
+
+    /// @dev runs this call's `JobSettlement` twin (same parameters) on the market's storage,
+    /// forwarding the calldata as it came with the collaborators appended: re-encoding the
+    /// terms for a library call would cost more gas than the settlement logic it runs
+    function _forward(bytes4 selector) private {
+        address settlement = address(JobSettlement);
+        address registry_ = address(registry);
+        address arbiter_ = address(arbiter);
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            let n := calldatasize()
+            calldatacopy(p, 0, n)
+            mstore(p, or(and(mload(p), shr(32, not(0))), selector))
+            mstore(add(p, n), registry_)
+            mstore(add(p, add(n, 0x20)), arbiter_)
+            if iszero(delegatecall(gas(), settlement, p, add(n, 0x40), 0, 0)) {
+                returndatacopy(p, 0, returndatasize())
+                revert(p, returndatasize())
+            }
+        }
+    }
+
     function _setTreasury(address treasury_) private {
-        emit TreasuryUpdated(_books.treasury, treasury_);
-        _books.treasury = treasury_;
+        emit TreasuryUpdated(_books().treasury, treasury_);
+        _books().treasury = treasury_;
     }
 }

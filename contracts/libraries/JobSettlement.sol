@@ -29,34 +29,45 @@ library JobSettlement {
         IArbiter arbiter;
     }
 
+    // keccak256(abi.encode(uint256(keccak256("assay.market.books")) - 1)) & ~bytes32(uint256(0xff)) (ERC-7201)
+    bytes32 private constant BOOKS_SLOT = 0x6b7b2681aaa8ed58d059c677cfab87b891dcd90fc8491b9de5dfc7bff8ad8200;
+
     uint256 private constant MAX_REDUNDANCY = 8;
     uint256 private constant MAX_INLINE_RESULT = 4_096;
     // gas kept back for the bookkeeping after a consumer callback
     uint256 private constant CALLBACK_RESERVE = 10_000;
 
-    /// @notice `IAssayMarket.settle`, on the market's books.
+    /// @notice The market's books, at a fixed slot that the market and this library share.
+    function books() internal pure returns (Books storage b) {
+        bytes32 slot = BOOKS_SLOT;
+        assembly ("memory-safe") {
+            b.slot := slot
+        }
+    }
+
+    /// @notice `IAssayMarket.settle`, on the market's books. The market forwards its own calldata
+    /// (see `AssayMarket._forward`), so this has the same parameters.
     function settle(
-        Books storage b,
-        Deps memory c,
         uint256 jobId,
         IAssayMarket.JobTerms calldata terms,
         IAssayMarket.Outcome calldata outcome,
         bytes calldata result
     ) external {
+        Books storage b = books();
+        Deps memory c = forwardedDeps();
         IAssayMarket.JobState memory s = load(b, jobId, terms, outcome);
         if (terms.redundancy == 1) settleSingle(b, c, jobId, terms, outcome, result, s);
         else settleRedundant(b, c, jobId, terms, result, s);
     }
 
-    /// @notice `IAssayMarket.challenge`, on the market's books; `bond` is the ETH the market received.
-    function challenge(
-        Books storage b,
-        Deps memory c,
-        uint256 jobId,
-        IAssayMarket.JobTerms calldata terms,
-        IAssayMarket.Outcome calldata outcome,
-        uint256 bond
-    ) external {
+    /// @notice `IAssayMarket.challenge`, on the market's books (forwarded like `settle`); the bond
+    /// is the ETH the market received.
+    function challenge(uint256 jobId, IAssayMarket.JobTerms calldata terms, IAssayMarket.Outcome calldata outcome)
+        external
+    {
+        Books storage b = books();
+        Deps memory c = forwardedDeps();
+        uint256 bond = msg.value;
         IAssayMarket.JobState memory s = load(b, jobId, terms, outcome);
         if (s.status != IAssayMarket.Status.Submitted) {
             revert IAssayMarket.MarketWrongStatus(jobId, s.status, IAssayMarket.Status.Submitted);
@@ -75,9 +86,8 @@ library JobSettlement {
         askArbiter(c, jobId, terms, one(outcome.worker), one(outcome.resultHash), deadline);
     }
 
-    /// @notice `IAssayMarket.reveal`, on the market's books.
+    /// @notice `IAssayMarket.reveal`, on the market's books (forwarded like `settle`).
     function reveal(
-        Books storage b,
         uint256 jobId,
         IAssayMarket.JobTerms calldata terms,
         uint256 slot,
@@ -86,6 +96,7 @@ library JobSettlement {
         string calldata resultURI,
         bytes calldata result
     ) external {
+        Books storage b = books();
         IAssayMarket.JobState memory s = load(b, jobId, terms, none());
         if (s.status != IAssayMarket.Status.Open || terms.redundancy == 1) {
             revert IAssayMarket.MarketWrongStatus(jobId, s.status, IAssayMarket.Status.Open);
@@ -113,12 +124,12 @@ library JobSettlement {
     }
 
     /// @notice `IAssayMarket.phaseOf`, on the market's books.
-    function phase(Books storage b, uint256 jobId, uint256 jobCount, IAssayMarket.JobTerms calldata terms)
+    function phase(uint256 jobId, uint256 jobCount, IAssayMarket.JobTerms calldata terms)
         external
         view
         returns (IAssayMarket.Phase)
     {
-        IAssayMarket.JobState memory s = b.jobs[jobId];
+        IAssayMarket.JobState memory s = books().jobs[jobId];
         IAssayMarket.Status status = s.status;
         if (status == IAssayMarket.Status.None) {
             return jobId != 0 && jobId <= jobCount ? IAssayMarket.Phase.Closed : IAssayMarket.Phase.None;
@@ -155,7 +166,8 @@ library JobSettlement {
     }
 
     /// @notice `IArbiterMarket.rule`, on the market's books (the market checks the caller).
-    function rule(Books storage b, Deps memory c, uint256 jobId, uint256 validMask) external returns (uint256 reward) {
+    function rule(Deps memory c, uint256 jobId, uint256 validMask) external returns (uint256 reward) {
+        Books storage b = books();
         IAssayMarket.JobState memory s = b.jobs[jobId];
         if (s.status != IAssayMarket.Status.Disputed) {
             revert IAssayMarket.MarketWrongStatus(jobId, s.status, IAssayMarket.Status.Disputed);
@@ -591,7 +603,31 @@ library JobSettlement {
         pure
         returns (uint160)
     {
-        return uint160(uint256(keccak256(abi.encode(keccak256(abi.encode(terms)), outcome))));
+        return uint160(uint256(keccak256(abi.encode(termsHash(terms), outcome))));
+    }
+
+    /// @notice keccak256(abi.encode(terms)), hashed straight from calldata: the canonical
+    /// encoding is 24 head words, then each array as its length and items. Any other encoding
+    /// of the same terms hashes differently and fails the digest check.
+    function termsHash(IAssayMarket.JobTerms calldata terms) internal pure returns (bytes32 h) {
+        uint256 size = (26 + terms.assignees.length + terms.allowlist.length) * 32;
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore(p, 0x20)
+            calldatacopy(add(p, 0x20), terms, size)
+            h := keccak256(p, add(size, 0x20))
+        }
+    }
+
+    /// @dev the market's collaborators, appended by the market after the calldata it forwards
+    function forwardedDeps() internal pure returns (Deps memory c) {
+        IWorkerRegistry registry;
+        IArbiter arbiter;
+        assembly ("memory-safe") {
+            registry := calldataload(sub(calldatasize(), 0x40))
+            arbiter := calldataload(sub(calldatasize(), 0x20))
+        }
+        c = Deps(registry, arbiter);
     }
 
     function none() internal pure returns (IAssayMarket.Outcome memory) {
