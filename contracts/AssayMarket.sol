@@ -421,13 +421,12 @@ contract AssayMarket is IAssayMarket, Ownable2Step, Pausable, ReentrancyGuardTra
         view
         returns (JobTerms memory terms)
     {
-        IModelRegistry.Model memory model = models.modelOf(request.modelId);
+        (IModelRegistry.VerificationMode mode, uint16 auditBps, uint128 minCollateral) = models.termsOf(request.modelId);
         Params memory p = _books().params;
         terms.requester = msg.sender;
         terms.token = request.token;
         terms.reward = request.reward;
-        terms.collateral =
-            uint128(collateralFor(request.token, request.reward / request.redundancy, model.minCollateral));
+        terms.collateral = uint128(collateralFor(request.token, request.reward / request.redundancy, minCollateral));
         terms.modelId = request.modelId;
         terms.inputHash = inputHash;
         // unknown to the requester when it signs: only the proposer of this block knows it beforehand
@@ -435,8 +434,8 @@ contract AssayMarket is IAssayMarket, Ownable2Step, Pausable, ReentrancyGuardTra
         terms.consumer = request.consumer;
         terms.callbackGas = request.consumer == address(0) ? 0 : request.callbackGas;
         terms.redundancy = request.redundancy;
-        terms.mode = model.mode;
-        terms.auditBps = model.auditBps;
+        terms.mode = mode;
+        terms.auditBps = auditBps;
         terms.feeBps = p.feeBps;
         terms.arbiterShareBps = p.arbiterShareBps;
         terms.postedAt = uint40(block.timestamp);

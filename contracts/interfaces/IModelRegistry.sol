@@ -61,6 +61,17 @@ interface IModelRegistry {
     /// @return the model's terms
     function modelOf(bytes32 modelId) external view returns (Model memory);
 
+    /// @notice What a job of a registered model copies into its terms (one storage read, for the
+    /// market's post); reverts with `ModelUnknown` otherwise.
+    /// @param modelId the model's id
+    /// @return mode how results are compared
+    /// @return auditBps the audit probability in basis points
+    /// @return minCollateral the collateral floor per slot, in wei
+    function termsOf(bytes32 modelId)
+        external
+        view
+        returns (VerificationMode mode, uint16 auditBps, uint128 minCollateral);
+
     /// @notice Whether `modelId` is registered.
     /// @param modelId the model's id
     /// @return true when registered

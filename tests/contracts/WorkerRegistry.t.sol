@@ -6,6 +6,22 @@ import {WorkerRegistry} from "../../contracts/WorkerRegistry.sol";
 import {ModelRegistry} from "../../contracts/ModelRegistry.sol";
 import {IModelRegistry} from "../../contracts/interfaces/IModelRegistry.sol";
 import {IWorkerRegistry} from "../../contracts/interfaces/IWorkerRegistry.sol";
+import {SortitionTree} from "../../contracts/libraries/SortitionTree.sol";
+
+/// @dev the tree on its own, to reach weights no ETH stake can
+contract SortitionTreeHarness {
+    using SortitionTree for SortitionTree.Tree;
+
+    SortitionTree.Tree private _tree;
+
+    function insert(address member, uint256 weight) external {
+        _tree.insert(member, weight);
+    }
+
+    function total() external view returns (uint256) {
+        return _tree.total();
+    }
+}
 
 /// @notice WorkerRegistry unit and fuzz tests. This test contract plays the market (it may lock,
 /// unlock, slash and penalise) and receives slashed ETH.
@@ -344,5 +360,15 @@ contract WorkerRegistryTest is Test {
         for (uint256 i; i < 12; ++i) {
             assertEq(hits[i], registry.weightOf(modelA, members[i]));
         }
+    }
+
+    function test_sortitionTree_revertsWhenASumOutgrows128Bits() public {
+        SortitionTreeHarness tree = new SortitionTreeHarness();
+        tree.insert(alice, 2 ** 127);
+        vm.expectRevert(abi.encodeWithSelector(SortitionTree.SortitionWeightOverflow.selector, 2 ** 128));
+        tree.insert(bob, 2 ** 127);
+        vm.expectRevert(abi.encodeWithSelector(SortitionTree.SortitionWeightOverflow.selector, 2 ** 128));
+        tree.insert(bob, 2 ** 128);
+        assertEq(tree.total(), 2 ** 127);
     }
 }
