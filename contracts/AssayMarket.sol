@@ -215,15 +215,7 @@ contract AssayMarket is IAssayMarket, Ownable2Step, Pausable, ReentrancyGuardTra
     }
 
     /// @inheritdoc IAssayMarket
-    function reveal(
-        uint256 jobId,
-        JobTerms calldata terms,
-        uint256 slot,
-        bytes32 resultHash,
-        bytes32 salt,
-        string calldata resultURI,
-        bytes calldata result
-    ) external {
+    function reveal(uint256, JobTerms calldata, uint256, bytes32, bytes32, string calldata, bytes calldata) external {
         _forward(JobSettlement.reveal.selector);
     }
 
@@ -235,8 +227,22 @@ contract AssayMarket is IAssayMarket, Ownable2Step, Pausable, ReentrancyGuardTra
     // ---------------------------------------------------------------- settling
 
     /// @inheritdoc IAssayMarket
-    function settle(uint256, JobTerms calldata, Outcome calldata, bytes calldata) public nonReentrant {
-        _forward(JobSettlement.settle.selector);
+    function settle(uint256 jobId, JobTerms calldata terms, Outcome calldata outcome, bytes calldata result)
+        public
+        nonReentrant
+    {
+        // the common case, an unchallenged single-slot result past its window, is paid here;
+        // every other way a job ends runs in JobSettlement
+        JobState memory s = _books().jobs[jobId];
+        if (
+            terms.redundancy == 1 && s.status == Status.Submitted && block.timestamp >= s.time
+                && !JobSettlement.audited(jobId, terms, s.blockNumber)
+        ) {
+            JobSettlement.check(jobId, s, terms, outcome);
+            JobSettlement.paySingle(_books(), _deps(), jobId, terms, outcome, result);
+        } else {
+            _forward(JobSettlement.settle.selector);
+        }
     }
 
     /// @inheritdoc IArbiterMarket

@@ -26,7 +26,7 @@ contract AssayMarketGas is MarketBase {
         _step(string.concat(label, " postJob"));
         IAssayMarket.Outcome memory outcome = _submit(jobId, terms, "result");
         _step(string.concat(label, " submitResult"));
-        vm.warp(block.timestamp + terms.challengeWindow);
+        vm.warp(vm.getBlockTimestamp() + terms.challengeWindow);
         market.settle(jobId, terms, outcome, "");
         _step(string.concat(label, " settle"));
         console.log(string.concat(label, " lifecycle total"), _total);
@@ -41,11 +41,11 @@ contract AssayMarketGas is MarketBase {
         }
         servers[workers.length] = verifier;
         for (uint256 round; round < 50 && !_allEarned(template.token, servers); ++round) {
-            template.claimDeadline = uint40(block.timestamp + 1 hours);
-            template.resultDeadline = uint40(block.timestamp + 2 hours);
+            template.claimDeadline = uint40(vm.getBlockTimestamp() + 1 hours);
+            template.resultDeadline = uint40(vm.getBlockTimestamp() + 2 hours);
             (uint256 jobId, IAssayMarket.JobTerms memory terms) = _post(template);
             IAssayMarket.Outcome memory outcome = _submit(jobId, terms, "result");
-            vm.warp(block.timestamp + terms.challengeWindow);
+            vm.warp(vm.getBlockTimestamp() + terms.challengeWindow);
             market.settle(jobId, terms, outcome, "");
         }
         assertTrue(_allEarned(template.token, servers), "warm-up did not pay every worker");
@@ -77,8 +77,8 @@ contract AssayMarketGas is MarketBase {
         request.token = address(token);
         _lifecycleSingle("r=1 ERC-20 (first)", request);
         _warmUp(request);
-        request.claimDeadline = uint40(block.timestamp + 1 hours);
-        request.resultDeadline = uint40(block.timestamp + 2 hours);
+        request.claimDeadline = uint40(vm.getBlockTimestamp() + 1 hours);
+        request.resultDeadline = uint40(vm.getBlockTimestamp() + 2 hours);
         _lifecycleSingle("r=1 ERC-20", request);
     }
 
@@ -99,7 +99,7 @@ contract AssayMarketGas is MarketBase {
                 market.reveal(jobId, terms, i, h, bytes32(uint256(7)), "", "");
                 _step("r=3 reveal");
             }
-            vm.roll(block.number + 1);
+            vm.roll(vm.getBlockNumber() + 1);
             market.settle(jobId, terms, _none(), "");
             _step("r=3 settle");
             console.log("r=3 lifecycle total", _total);
@@ -161,7 +161,7 @@ contract AssayMarketGas is MarketBase {
         vm.prank(workers[0]);
         market.multicall(submits);
         uint256 submitGas = vm.lastCallGas().gasTotalUsed;
-        vm.warp(block.timestamp + terms[0].challengeWindow);
+        vm.warp(vm.getBlockTimestamp() + terms[0].challengeWindow);
         market.multicall(settles);
         uint256 settleGas = vm.lastCallGas().gasTotalUsed;
         console.log("batch of 50: postJobs per job", postGas / n);

@@ -65,8 +65,8 @@ contract SingleSlotHandler is Test {
             token: inToken ? address(token) : address(0),
             reward: uint128(reward),
             redundancy: 1,
-            claimDeadline: uint40(block.timestamp + 1 hours),
-            resultDeadline: uint40(block.timestamp + 2 hours),
+            claimDeadline: uint40(vm.getBlockTimestamp() + 1 hours),
+            resultDeadline: uint40(vm.getBlockTimestamp() + 2 hours),
             consumer: address(0),
             callbackGas: 0,
             inputHash: bytes32(0),
@@ -96,7 +96,7 @@ contract SingleSlotHandler is Test {
         if (live.length == 0 || resultHash == 0) return;
         Live storage l = live[index % live.length];
         if (l.outcome.worker != address(0) || l.terms.assignees[0] == address(0)) return;
-        if (block.timestamp > l.terms.claimDeadline) return;
+        if (vm.getBlockTimestamp() > l.terms.claimDeadline) return;
         vm.prank(l.terms.assignees[0]);
         try market.submitResult(l.jobId, l.terms, resultHash, "", "") {
             l.outcome = IAssayMarket.Outcome(l.terms.assignees[0], resultHash, address(0));
@@ -158,8 +158,8 @@ contract SingleSlotHandler is Test {
     }
 
     function warp(uint256 seconds_) external {
-        vm.warp(block.timestamp + bound(seconds_, 1, 3 hours));
-        vm.roll(block.number + 1);
+        vm.warp(vm.getBlockTimestamp() + bound(seconds_, 1, 3 hours));
+        vm.roll(vm.getBlockNumber() + 1);
     }
 
     function withdraw(uint256 who, bool inToken) external {
@@ -223,8 +223,8 @@ contract RedundantHandler is Test {
             token: address(0),
             reward: uint128(reward),
             redundancy: 3,
-            claimDeadline: uint40(block.timestamp + 1 hours),
-            resultDeadline: uint40(block.timestamp + 2 hours),
+            claimDeadline: uint40(vm.getBlockTimestamp() + 1 hours),
+            resultDeadline: uint40(vm.getBlockTimestamp() + 2 hours),
             consumer: address(0),
             callbackGas: 0,
             inputHash: bytes32(0),
@@ -293,8 +293,8 @@ contract RedundantHandler is Test {
     }
 
     function warp(uint256 seconds_) external {
-        vm.warp(block.timestamp + bound(seconds_, 1, 20 minutes));
-        vm.roll(block.number + 1);
+        vm.warp(vm.getBlockTimestamp() + bound(seconds_, 1, 20 minutes));
+        vm.roll(vm.getBlockNumber() + 1);
     }
 
     function withdraw(uint256 who) external {
@@ -310,8 +310,8 @@ contract RedundantHandler is Test {
     /// with no ruling needs two settles: one opens it, one closes it after the dispute window)
     function settleEverything() external {
         for (uint256 round; round < 3 && live.length != 0; ++round) {
-            vm.warp(block.timestamp + 40 days);
-            vm.roll(block.number + 1);
+            vm.warp(vm.getBlockTimestamp() + 40 days);
+            vm.roll(vm.getBlockNumber() + 1);
             for (uint256 i = live.length; i > 0; --i) {
                 this.settle(i - 1);
             }

@@ -26,7 +26,7 @@ contract AssayMarketPaymentsTest is MarketBase {
         (uint256 jobId, IAssayMarket.JobTerms memory terms) = _post(request);
         assertEq(token.balanceOf(address(market)), REWARD);
         IAssayMarket.Outcome memory outcome = _submit(jobId, terms, "r");
-        vm.warp(block.timestamp + terms.challengeWindow);
+        vm.warp(vm.getBlockTimestamp() + terms.challengeWindow);
         market.settle(jobId, terms, outcome, "");
         uint256 fee = uint256(REWARD) * 250 / 10_000;
         assertEq(market.balanceOf(address(token), outcome.worker), REWARD - fee);
@@ -82,12 +82,12 @@ contract AssayMarketPaymentsTest is MarketBase {
         vm.recordLogs();
         vm.prank(requester);
         uint256 jobId = oracle.ask{value: REWARD}(
-            "what a lovely day", uint40(block.timestamp + 1 hours), uint40(block.timestamp + 2 hours)
+            "what a lovely day", uint40(vm.getBlockTimestamp() + 1 hours), uint40(vm.getBlockTimestamp() + 2 hours)
         );
         IAssayMarket.JobTerms memory terms = _postedTerms();
         assertEq(terms.consumer, address(oracle));
         IAssayMarket.Outcome memory outcome = _submit(jobId, terms, "positive");
-        vm.warp(block.timestamp + terms.challengeWindow);
+        vm.warp(vm.getBlockTimestamp() + terms.challengeWindow);
         market.settle(jobId, terms, outcome, "positive");
         SentimentOracle.Answer memory answer = oracle.answerOf(jobId);
         assertTrue(answer.settled && answer.success);
@@ -99,8 +99,9 @@ contract AssayMarketPaymentsTest is MarketBase {
         SentimentOracle oracle = new SentimentOracle(market, modelId);
         vm.recordLogs();
         vm.prank(requester);
-        uint256 jobId =
-            oracle.ask{value: REWARD}("meh", uint40(block.timestamp + 1 hours), uint40(block.timestamp + 2 hours));
+        uint256 jobId = oracle.ask{value: REWARD}(
+            "meh", uint40(vm.getBlockTimestamp() + 1 hours), uint40(vm.getBlockTimestamp() + 2 hours)
+        );
         IAssayMarket.JobTerms memory terms = _postedTerms();
         vm.warp(uint256(terms.claimDeadline) + 1);
         market.settle(jobId, terms, _none(), "");
@@ -136,7 +137,7 @@ contract AssayMarketPaymentsTest is MarketBase {
         request.callbackGas = 200_000;
         (jobId, terms) = _post(request);
         outcome = _submit(jobId, terms, "r");
-        vm.warp(block.timestamp + terms.challengeWindow);
+        vm.warp(vm.getBlockTimestamp() + terms.challengeWindow);
     }
 
     function _settleWithConsumer(address consumer) private {

@@ -54,7 +54,10 @@ contract AssayMarketTest is MarketBase {
         request.resultDeadline = request.claimDeadline;
         vm.expectRevert(
             abi.encodeWithSelector(
-                IAssayMarket.MarketBadDeadlines.selector, request.claimDeadline, request.resultDeadline, block.timestamp
+                IAssayMarket.MarketBadDeadlines.selector,
+                request.claimDeadline,
+                request.resultDeadline,
+                vm.getBlockTimestamp()
             )
         );
         vm.prank(requester);
@@ -110,7 +113,7 @@ contract AssayMarketTest is MarketBase {
         assertEq(uint256(market.phaseOf(jobId, terms)), uint256(IAssayMarket.Phase.Challengeable));
         vm.expectRevert();
         market.settle(jobId, terms, outcome, "");
-        vm.warp(block.timestamp + terms.challengeWindow);
+        vm.warp(vm.getBlockTimestamp() + terms.challengeWindow);
         market.settle(jobId, terms, outcome, "");
         uint256 fee = uint256(REWARD) * 250 / 10_000;
         assertEq(_ethOwed(outcome.worker), REWARD - fee);
@@ -143,7 +146,7 @@ contract AssayMarketTest is MarketBase {
 
     function test_accept_secondRoundDrawAndNoShowPenalty() public {
         (uint256 jobId, IAssayMarket.JobTerms memory terms) = _post(1);
-        vm.warp(block.timestamp + terms.acceptWindow);
+        vm.warp(vm.getBlockTimestamp() + terms.acceptWindow);
         address drawn;
         for (uint256 i; i < workers.length; ++i) {
             if (market.eligible(jobId, terms, 0, workers[i])) drawn = workers[i];
@@ -159,7 +162,7 @@ contract AssayMarketTest is MarketBase {
 
     function test_accept_openToAnyServingWorkerAfterTwoWindows() public {
         (uint256 jobId, IAssayMarket.JobTerms memory terms) = _post(1);
-        vm.warp(block.timestamp + 2 * uint256(terms.acceptWindow));
+        vm.warp(vm.getBlockTimestamp() + 2 * uint256(terms.acceptWindow));
         address outsider = makeAddr("outsider");
         assertFalse(market.eligible(jobId, terms, 0, outsider));
         assertTrue(market.eligible(jobId, terms, 0, verifier) || terms.assignees[0] == verifier);
@@ -255,7 +258,7 @@ contract AssayMarketTest is MarketBase {
         vm.prank(challenger);
         market.challenge{value: terms.collateral}(jobId, terms, outcome);
         outcome.challenger = challenger;
-        vm.warp(block.timestamp + terms.disputeWindow + 1);
+        vm.warp(vm.getBlockTimestamp() + terms.disputeWindow + 1);
         vm.expectRevert();
         arbiter.ruleOn(jobId, 0);
         market.settle(jobId, terms, outcome, "");
@@ -268,8 +271,8 @@ contract AssayMarketTest is MarketBase {
     function test_settle_auditSendsJobToArbiter() public {
         (uint256 jobId, IAssayMarket.JobTerms memory terms) = _post(_request(auditedModelId, 1, REWARD));
         IAssayMarket.Outcome memory outcome = _submit(jobId, terms, "r");
-        vm.roll(block.number + 1);
-        vm.warp(block.timestamp + terms.challengeWindow);
+        vm.roll(vm.getBlockNumber() + 1);
+        vm.warp(vm.getBlockTimestamp() + terms.challengeWindow);
         market.settle(jobId, terms, outcome, "");
         assertEq(uint256(market.jobState(jobId).status), uint256(IAssayMarket.Status.Disputed));
         assertEq(arbiter.disputes(), 1);
@@ -346,8 +349,8 @@ contract AssayMarketTest is MarketBase {
             vm.prank(terms.assignees[i]);
             market.reveal(jobId, terms, i, h, bytes32(uint256(7)), "", "");
         }
-        vm.warp(block.timestamp + terms.revealWindow + 1);
-        vm.roll(block.number + 1);
+        vm.warp(vm.getBlockTimestamp() + terms.revealWindow + 1);
+        vm.roll(vm.getBlockNumber() + 1);
         market.settle(jobId, terms, _none(), "");
         assertEq(_free(terms.assignees[2]), STAKE - terms.collateral);
         assertGt(_ethOwed(terms.assignees[0]), 0);
@@ -366,7 +369,7 @@ contract AssayMarketTest is MarketBase {
 
     function test_commit_revertsWhenWorkerTakesASecondSlot() public {
         (uint256 jobId, IAssayMarket.JobTerms memory terms) = _post(2);
-        vm.warp(block.timestamp + 2 * uint256(terms.acceptWindow));
+        vm.warp(vm.getBlockTimestamp() + 2 * uint256(terms.acceptWindow));
         vm.prank(terms.assignees[0]);
         market.accept(jobId, terms, 0);
         vm.expectRevert(abi.encodeWithSelector(IAssayMarket.MarketNotEligible.selector, jobId, 1, terms.assignees[0]));
@@ -400,7 +403,7 @@ contract AssayMarketTest is MarketBase {
         vm.expectRevert(Pausable.EnforcedPause.selector);
         vm.prank(openTerms.assignees[0]);
         market.accept(openId, openTerms, 0);
-        vm.warp(block.timestamp + terms.challengeWindow);
+        vm.warp(vm.getBlockTimestamp() + terms.challengeWindow);
         market.settle(jobId, terms, outcome, "");
         vm.prank(outcome.worker);
         market.withdraw(address(0));
@@ -427,7 +430,7 @@ contract AssayMarketTest is MarketBase {
         vm.prank(owner);
         market.setParams(p);
         IAssayMarket.Outcome memory outcome = _submit(jobId, terms, "r");
-        vm.warp(block.timestamp + terms.challengeWindow);
+        vm.warp(vm.getBlockTimestamp() + terms.challengeWindow);
         market.settle(jobId, terms, outcome, "");
         assertEq(_ethOwed(treasury), uint256(REWARD) * 250 / 10_000);
     }

@@ -60,13 +60,13 @@ contract CommitteeArbiterTest is MarketBase {
             vm.prank(members[i]);
             committee.commitVote(jobId, keccak256(abi.encode(jobId, members[i], _mask(ballots[i]), SALT)));
         }
-        vm.warp(block.timestamp + defaultParams().disputeWindow / 2 + 1);
+        vm.warp(vm.getBlockTimestamp() + defaultParams().disputeWindow / 2 + 1);
         for (uint256 i; i < members.length; ++i) {
             if (ballots[i] == Ballot.Absent) continue;
             vm.prank(members[i]);
             committee.revealVote(jobId, _mask(ballots[i]), SALT);
         }
-        vm.warp(block.timestamp + defaultParams().disputeWindow / 4);
+        vm.warp(vm.getBlockTimestamp() + defaultParams().disputeWindow / 4);
     }
 
     // ------------------------------------------------------------ constructor
@@ -115,21 +115,25 @@ contract CommitteeArbiterTest is MarketBase {
 
     function test_openDispute_revertsForCallersOtherThanTheMarket() public {
         vm.expectRevert(abi.encodeWithSelector(ICommitteeArbiter.ArbiterNotMarket.selector, address(this)));
-        committee.openDispute(1, modelId, 0, new address[](0), new bytes32[](0), uint64(block.timestamp + 1 hours));
+        committee.openDispute(
+            1, modelId, 0, new address[](0), new bytes32[](0), uint64(vm.getBlockTimestamp() + 1 hours)
+        );
     }
 
     function test_openDispute_revertsOnASecondDisputeForTheJob() public {
         (uint256 jobId,,) = _challenged("wrong");
         vm.prank(address(market));
         vm.expectRevert(abi.encodeWithSelector(ICommitteeArbiter.ArbiterDisputeExists.selector, jobId));
-        committee.openDispute(jobId, modelId, 0, new address[](0), new bytes32[](0), uint64(block.timestamp + 1 hours));
+        committee.openDispute(
+            jobId, modelId, 0, new address[](0), new bytes32[](0), uint64(vm.getBlockTimestamp() + 1 hours)
+        );
     }
 
     function test_openDispute_withNoEligibleVerifiersLeavesAnEmptyCommitteeThatFinalizesAtOnce() public {
         // an unserved model: nobody can be drawn, and nothing stays locked
         vm.prank(address(market));
         committee.openDispute(
-            99, bytes32("none"), 0, new address[](0), new bytes32[](0), uint64(block.timestamp + 1 hours)
+            99, bytes32("none"), 0, new address[](0), new bytes32[](0), uint64(vm.getBlockTimestamp() + 1 hours)
         );
         assertEq(committee.membersOf(99).length, 0);
         assertEq(uint256(committee.phaseOf(99)), uint256(ICommitteeArbiter.Phase.Tally));
@@ -156,7 +160,7 @@ contract CommitteeArbiterTest is MarketBase {
     function test_commitVote_revertsAfterTheCommitPhase() public {
         (uint256 jobId,,) = _challenged("wrong");
         address member = committee.membersOf(jobId)[0];
-        vm.warp(block.timestamp + defaultParams().disputeWindow / 2 + 1);
+        vm.warp(vm.getBlockTimestamp() + defaultParams().disputeWindow / 2 + 1);
         vm.prank(member);
         vm.expectRevert(
             abi.encodeWithSelector(
@@ -183,7 +187,7 @@ contract CommitteeArbiterTest is MarketBase {
             )
         );
         committee.revealVote(jobId, 0, SALT);
-        vm.warp(block.timestamp + defaultParams().disputeWindow / 2 + 1);
+        vm.warp(vm.getBlockTimestamp() + defaultParams().disputeWindow / 2 + 1);
         vm.expectRevert(abi.encodeWithSelector(ICommitteeArbiter.ArbiterBadReveal.selector, jobId, member));
         committee.revealVote(jobId, 1, SALT);
         committee.revealVote(jobId, 0, SALT);
@@ -246,7 +250,7 @@ contract CommitteeArbiterTest is MarketBase {
         assertEq(uint256(market.jobState(jobId).status), uint256(IAssayMarket.Status.Disputed));
         // the absent member's penalty goes to the two who voted
         assertEq(committee.balanceOf(members[0]) + committee.balanceOf(members[1]), PENALTY);
-        vm.warp(block.timestamp + terms.disputeWindow);
+        vm.warp(vm.getBlockTimestamp() + terms.disputeWindow);
         market.settle(jobId, terms, outcome, "");
         assertEq(_ethOwed(requester), REWARD);
         assertEq(_free(outcome.worker), STAKE);
@@ -255,7 +259,7 @@ contract CommitteeArbiterTest is MarketBase {
     function test_finalize_afterTheMarketDeadlineReleasesDepositsWithoutRuling() public {
         (uint256 jobId, IAssayMarket.JobTerms memory terms,) = _challenged("wrong");
         address[] memory members = committee.membersOf(jobId);
-        vm.warp(block.timestamp + terms.disputeWindow + 1);
+        vm.warp(vm.getBlockTimestamp() + terms.disputeWindow + 1);
         committee.finalize(jobId);
         assertEq(uint256(market.jobState(jobId).status), uint256(IAssayMarket.Status.Disputed));
         // nobody revealed: the penalties cannot pay any voter and go to the treasury
@@ -322,7 +326,7 @@ contract CommitteeArbiterTest is MarketBase {
         bool majority = valid * 2 > valid + invalid || invalid * 2 > valid + invalid;
         IAssayMarket.Status status = market.jobState(jobId).status;
         assertEq(status == IAssayMarket.Status.Ruled, majority);
-        if (!majority) vm.warp(block.timestamp + terms.disputeWindow);
+        if (!majority) vm.warp(vm.getBlockTimestamp() + terms.disputeWindow);
         market.settle(jobId, terms, outcome, "");
         if (valid * 2 > valid + invalid) assertEq(_free(outcome.worker), STAKE);
     }

@@ -109,8 +109,8 @@ abstract contract MarketBase is Test {
             token: address(0),
             reward: reward,
             redundancy: redundancy,
-            claimDeadline: uint40(block.timestamp + 1 hours),
-            resultDeadline: uint40(block.timestamp + 2 hours),
+            claimDeadline: uint40(vm.getBlockTimestamp() + 1 hours),
+            resultDeadline: uint40(vm.getBlockTimestamp() + 2 hours),
             consumer: address(0),
             callbackGas: 0,
             inputHash: bytes32(0),
@@ -172,7 +172,7 @@ abstract contract MarketBase is Test {
             vm.prank(terms.assignees[i]);
             market.reveal(jobId, terms, i, results[i], bytes32(uint256(7)), "", "");
         }
-        vm.roll(block.number + 1);
+        vm.roll(vm.getBlockNumber() + 1);
     }
 
     function _locked(address worker) internal view returns (uint256) {

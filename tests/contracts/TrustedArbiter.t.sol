@@ -73,7 +73,7 @@ contract TrustedArbiterTest is MarketBase {
         vm.startPrank(judge);
         vm.expectRevert(abi.encodeWithSelector(ITrustedArbiter.ArbiterUnknownDispute.selector, 77));
         trusted.rule(77, 0);
-        vm.warp(block.timestamp + terms.disputeWindow + 1);
+        vm.warp(vm.getBlockTimestamp() + terms.disputeWindow + 1);
         uint256 deadline = market.jobState(jobId).time;
         vm.expectRevert(abi.encodeWithSelector(IAssayMarket.MarketTooLate.selector, jobId, deadline));
         trusted.rule(jobId, 0);

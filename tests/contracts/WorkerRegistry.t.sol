@@ -103,7 +103,7 @@ contract WorkerRegistryTest is Test {
     function test_requestUnstake_movesStakeOutOfTheDraws() public {
         _stakeAndJoin(alice, 5 ether, modelA);
         vm.expectEmit(address(registry));
-        emit IWorkerRegistry.UnstakeRequested(alice, 2 ether, 2 ether, uint64(block.timestamp + 1 days));
+        emit IWorkerRegistry.UnstakeRequested(alice, 2 ether, 2 ether, uint64(vm.getBlockTimestamp() + 1 days));
         vm.prank(alice);
         registry.requestUnstake(2 ether);
         IWorkerRegistry.Stake memory s = registry.stakeOf(alice);
@@ -128,7 +128,7 @@ contract WorkerRegistryTest is Test {
         _stakeAndJoin(alice, 5 ether, modelA);
         vm.prank(alice);
         registry.requestUnstake(5 ether);
-        vm.warp(block.timestamp + 1 days);
+        vm.warp(vm.getBlockTimestamp() + 1 days);
         uint256 before = alice.balance;
         vm.expectEmit(address(registry));
         emit IWorkerRegistry.StakeWithdrawn(alice, 5 ether);
@@ -142,7 +142,7 @@ contract WorkerRegistryTest is Test {
         _stakeAndJoin(alice, 5 ether, modelA);
         vm.prank(alice);
         registry.requestUnstake(1 ether);
-        uint256 unlockAt = block.timestamp + 1 days;
+        uint256 unlockAt = vm.getBlockTimestamp() + 1 days;
         vm.warp(unlockAt - 1);
         vm.prank(alice);
         vm.expectRevert(abi.encodeWithSelector(IWorkerRegistry.RegistryCooldownActive.selector, alice, unlockAt));
