@@ -4,7 +4,6 @@ pragma solidity 0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
-import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {Multicall} from "@openzeppelin/contracts/utils/Multicall.sol";
@@ -21,7 +20,7 @@ import {JobSettlement} from "./libraries/JobSettlement.sol";
 /// The owner tunes parameters within hard-coded bounds, allowlists tokens and may pause new
 /// posts and new slot takes. It cannot touch escrow, stake, bonds or balances, and a pause
 /// never blocks results, settlement or withdrawals.
-contract AssayMarket is IAssayMarket, Ownable2Step, Pausable, ReentrancyGuardTransient, Multicall {
+contract AssayMarket is IAssayMarket, Ownable2Step, ReentrancyGuardTransient, Multicall {
     using SafeERC20 for IERC20;
 
     /// @notice Most workers per job.
@@ -61,8 +60,9 @@ contract AssayMarket is IAssayMarket, Ownable2Step, Pausable, ReentrancyGuardTra
     /// @notice Decides disputes.
     IArbiter public immutable arbiter;
 
-    /// @notice Jobs posted so far; ids run from 1 to `jobCount`.
-    uint256 public jobCount;
+    // jobs posted so far, and the pause flag in the same slot: a post reads both for one cold read
+    uint64 private _jobCount;
+    bool private _paused;
 
     mapping(address token => TokenConfig) private _tokens;
 
@@ -123,7 +123,7 @@ contract AssayMarket is IAssayMarket, Ownable2Step, Pausable, ReentrancyGuardTra
         uint256 n = requests.length;
         if (n == 0 || n > MAX_BATCH || inputs.length != n || inputURIs.length != n) revert MarketBadBatch();
         uint256 ethNeeded;
-        firstJobId = jobCount + 1;
+        firstJobId = _jobCount + 1;
         for (uint256 i; i < n; ++i) {
             (, uint256 eth) = _post(requests[i], inputs[i], inputURIs[i]);
             ethNeeded += eth;
@@ -283,15 +283,29 @@ contract AssayMarket is IAssayMarket, Ownable2Step, Pausable, ReentrancyGuardTra
 
     /// @inheritdoc IAssayMarket
     function pause() external onlyOwner {
-        _pause();
+        if (_paused) revert EnforcedPause();
+        _paused = true;
+        emit Paused(msg.sender);
     }
 
     /// @inheritdoc IAssayMarket
     function unpause() external onlyOwner {
-        _unpause();
+        if (!_paused) revert ExpectedPause();
+        _paused = false;
+        emit Unpaused(msg.sender);
     }
 
     // ---------------------------------------------------------------- views
+
+    /// @inheritdoc IAssayMarket
+    function jobCount() external view returns (uint256) {
+        return _jobCount;
+    }
+
+    /// @inheritdoc IAssayMarket
+    function paused() external view returns (bool) {
+        return _paused;
+    }
 
     /// @inheritdoc IAssayMarket
     function treasury() external view returns (address) {
@@ -335,7 +349,7 @@ contract AssayMarket is IAssayMarket, Ownable2Step, Pausable, ReentrancyGuardTra
 
     /// @inheritdoc IAssayMarket
     function phaseOf(uint256 jobId, JobTerms calldata terms) external view returns (Phase) {
-        return JobSettlement.phase(jobId, jobCount, terms);
+        return JobSettlement.phase(jobId, _jobCount, terms);
     }
 
     /// @inheritdoc IAssayMarket
@@ -362,7 +376,7 @@ contract AssayMarket is IAssayMarket, Ownable2Step, Pausable, ReentrancyGuardTra
     {
         bytes32 inputHash = _checkInput(request, input, inputURI);
         _checkRequest(request);
-        jobId = ++jobCount;
+        jobId = ++_jobCount;
         JobTerms memory terms = _terms(jobId, request, inputHash);
         _books().jobs[jobId] = JobState(
             uint160(uint256(keccak256(abi.encode(keccak256(abi.encode(terms)), JobSettlement.none())))),
@@ -539,6 +553,15 @@ contract AssayMarket is IAssayMarket, Ownable2Step, Pausable, ReentrancyGuardTra
 
     function _deps() private view returns (JobSettlement.Deps memory) {
         return JobSettlement.Deps(registry, arbiter);
+    }
+
+    modifier whenNotPaused() {
+        _requireNotPaused();
+        _;
+    }
+
+    function _requireNotPaused() private view {
+        if (_paused) revert EnforcedPause();
     }
 
     function _books() private pure returns (JobSettlement.Books storage) {

@@ -269,6 +269,10 @@ class RegistryZeroAmount(ContractRevert):
     """Raised when a stake, unstake, lock, unlock or slash names zero wei."""
 
 
+class SortitionWeightOverflow(ContractRevert):
+    """Raised when a draw weight or a sum of weights does not fit in 128 bits."""
+
+
 class SafeERC20FailedOperation(ContractRevert):
     """* An operation with an ERC-20 token failed."""
 

@@ -75,6 +75,7 @@ from ._contract_errors import (
     RegistryUnknownModel,
     RegistryZeroAmount,
     SafeERC20FailedOperation,
+    SortitionWeightOverflow,
 )
 from ._errors import (
     AssayError,
@@ -175,6 +176,7 @@ __all__ = [
     "RegistryZeroAmount",
     "ResultMismatch",
     "SafeERC20FailedOperation",
+    "SortitionWeightOverflow",
     "StorageError",
     "TransactionFailed",
     "UnsafeURI",

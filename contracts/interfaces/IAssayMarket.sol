@@ -241,11 +241,19 @@ interface IAssayMarket is IArbiterMarket {
     error MarketInsufficientGas(uint256 available, uint256 needed);
     /// @notice Raised when a parameter is out of its hard-coded bounds.
     error MarketBadParams();
+    /// @notice Raised when a post or a slot take arrives while the market is paused, or on `pause` when paused.
+    error EnforcedPause();
+    /// @notice Raised on `unpause` when the market is not paused.
+    error ExpectedPause();
 
     /// @notice Emitted once by the constructor with the market's fixed collaborators.
     event MarketDeployed(address indexed registry, address indexed models, address indexed arbiter);
     /// @notice Emitted when the parameters change (and by the constructor), with old and new values.
     event ParamsUpdated(Params oldParams, Params newParams);
+    /// @notice Emitted when `account` (the owner) pauses new posts and slot takes.
+    event Paused(address account);
+    /// @notice Emitted when `account` (the owner) lifts the pause.
+    event Unpaused(address account);
     /// @notice Emitted when the fee receiver changes.
     event TreasuryUpdated(address oldTreasury, address newTreasury);
     /// @notice Emitted when a token's allowlisting or collateral rate changes.
@@ -416,6 +424,14 @@ interface IAssayMarket is IArbiterMarket {
 
     /// @notice Lifts a pause. Owner only.
     function unpause() external;
+
+    /// @notice Jobs posted so far; ids run from 1 to `jobCount`.
+    /// @return the number of jobs posted
+    function jobCount() external view returns (uint256);
+
+    /// @notice Whether new posts and slot takes are stopped.
+    /// @return true while paused
+    function paused() external view returns (bool);
 
     /// @notice Receives protocol fees.
     /// @return the treasury address

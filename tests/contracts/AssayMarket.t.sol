@@ -3,7 +3,6 @@ pragma solidity 0.8.28;
 
 import {MarketBase} from "./MarketBase.t.sol";
 import {IAssayMarket} from "../../contracts/interfaces/IAssayMarket.sol";
-import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 
 contract AssayMarketTest is MarketBase {
@@ -397,16 +396,44 @@ contract AssayMarketTest is MarketBase {
         vm.prank(owner);
         market.pause();
         IAssayMarket.JobRequest memory request = _request(modelId, 1, REWARD);
-        vm.expectRevert(Pausable.EnforcedPause.selector);
+        vm.expectRevert(IAssayMarket.EnforcedPause.selector);
         vm.prank(requester);
         market.postJob{value: REWARD}(request, "x", "");
-        vm.expectRevert(Pausable.EnforcedPause.selector);
+        vm.expectRevert(IAssayMarket.EnforcedPause.selector);
         vm.prank(openTerms.assignees[0]);
         market.accept(openId, openTerms, 0);
         vm.warp(vm.getBlockTimestamp() + terms.challengeWindow);
         market.settle(jobId, terms, outcome, "");
         vm.prank(outcome.worker);
         market.withdraw(address(0));
+    }
+
+    function test_pause_onlyOwnerOnceAndUnpauseLiftsIt() public {
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, address(this)));
+        market.pause();
+        vm.expectEmit(address(market));
+        emit IAssayMarket.Paused(owner);
+        vm.prank(owner);
+        market.pause();
+        assertTrue(market.paused());
+        vm.expectRevert(IAssayMarket.EnforcedPause.selector);
+        vm.prank(owner);
+        market.pause();
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, address(this)));
+        market.unpause();
+        vm.expectEmit(address(market));
+        emit IAssayMarket.Unpaused(owner);
+        vm.prank(owner);
+        market.unpause();
+        assertFalse(market.paused());
+        (uint256 jobId,) = _post(1);
+        assertEq(market.jobCount(), jobId);
+    }
+
+    function test_unpause_revertsWhenNotPaused() public {
+        vm.expectRevert(IAssayMarket.ExpectedPause.selector);
+        vm.prank(owner);
+        market.unpause();
     }
 
     function test_setParams_onlyOwnerWithinBounds() public {
