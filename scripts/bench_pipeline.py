@@ -51,15 +51,10 @@ def prompts(count: int) -> list[bytes]:
 
 
 def protocol_seconds(spec: RuntimeSpec, count: int, batch: int) -> float:
-    declared = {
-        "kind": spec.kind,
-        "name": spec.name,
-        "weights_digest": spec.weights_digest,
-        "verification": spec.verification,
-        "base_url": spec.base_url,
-        "options": dict(spec.options),
-    }
-    with serving(batch, models=(), extra_env={"ASSAY_WORKER_MODELS": json.dumps([declared])}) as (chain, requester):
+    with serving(batch, models=(), extra_env={"ASSAY_WORKER_MODELS": json.dumps([spec.as_config()])}) as (
+        chain,
+        requester,
+    ):
         return post_and_time(chain, requester, spec.manifest, prompts(count))[0]
 
 

@@ -5,8 +5,9 @@
 For each worker batch size, one worker process serves all-MiniLM-L6-v2 on a fresh local anvil
 chain (automine); `--jobs` distinct sentences are posted in batches of 50 (`post_jobs`) and timed
 from the first post to the last result on chain ("posting s": how long the requester's posts took,
-part of that time, since the worker starts on the first batch while the rest are posted). The same sentences are then embedded in this
-process with the same model and the same batch size. Ratios compare figures of this run.
+part of that time, since the worker starts on the first batch while the rest are posted). The same
+sentences are then embedded in this process with the same model and the same batch size. Ratios
+compare figures of this run.
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from assay import ECHO, MINILM_L6_V2, ConfigError
 from assay.devnet import ANVIL_KEYS
-from assay_worker.config import WorkerConfig
+from assay_worker.config import DeclaredModel, WorkerConfig
+from assay_worker.runtimes import RuntimeSpec
 from eth_account import Account
 
 
@@ -148,3 +149,20 @@ def test_invalid_declared_model_or_fees(tmp_path: Path, text: str, message: str)
     with pytest.raises(ConfigError, match="invalid worker config") as caught:
         WorkerConfig.load(write(tmp_path / "worker.toml", text))
     assert message in str(caught.value)
+
+
+def test_a_runtime_spec_round_trips_through_a_config_entry() -> None:
+    spec = RuntimeSpec(
+        "hf-textgen",
+        "acme/tiny",
+        "sha256:" + "ab" * 32,
+        "llm-greedy",
+        path=Path("/models/tiny"),
+        memory_mb=512,
+        options={"dtype": "float32"},
+    )
+    entry = json.loads(json.dumps(spec.as_config()))  # as ASSAY_WORKER_MODELS carries it
+    assert entry["path"] == "/models/tiny" and "base_url" not in entry
+    assert DeclaredModel(**entry).spec() == spec
+    served = RuntimeSpec("openai-http", "acme/served", "none", "exact", base_url="http://127.0.0.1:9/v1")
+    assert DeclaredModel(**served.as_config()).spec() == served

@@ -17,19 +17,13 @@ from .tiny_models import build_tiny_gpt2, tiny_gpt2_spec
 
 def test_worker_serves_a_declared_text_generation_model(tmp_path: Path) -> None:
     spec = tiny_gpt2_spec(build_tiny_gpt2(tmp_path / "tiny-gpt2"))
-    declared = {
-        "kind": spec.kind,
-        "name": spec.name,
-        "path": str(spec.path),
-        "weights_digest": spec.weights_digest,
-        "verification": spec.verification,
-        "options": dict(spec.options),
-    }
     prompt = json.dumps({"prompt": "Assay is", "max_new_tokens": 6, "seed": 7, "temperature": 0.8}).encode()
     with local_market(tmp_path) as (chain, deployed):
         requester = AssayClient(chain.w3, ANVIL_KEYS[1], deployment=deployed)
         assert not requester.models.functions.isRegistered(spec.manifest.model_id).call()
-        worker = worker_process(chain, tmp_path, models=(), extra_env={"ASSAY_WORKER_MODELS": json.dumps([declared])})
+        worker = worker_process(
+            chain, tmp_path, models=(), extra_env={"ASSAY_WORKER_MODELS": json.dumps([spec.as_config()])}
+        )
         try:
             worker.wait_ready()
             assert requester.models.functions.isRegistered(spec.manifest.model_id).call()

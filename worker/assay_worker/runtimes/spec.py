@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,15 @@ class RuntimeSpec:
             min_collateral=self.min_collateral,
             memory_mb=self.memory_mb,
         )
+
+    def as_config(self) -> dict[str, Any]:
+        """This model as one entry of a worker config's `models` (a TOML table, or JSON in
+        `ASSAY_WORKER_MODELS`): the fields that are set, paths as text."""
+        entry = {key: value for key, value in asdict(self).items() if value is not None}
+        if self.path is not None:
+            entry["path"] = str(self.path)
+        entry["options"] = dict(self.options)
+        return entry
 
     def require_path(self) -> Path:
         if self.path is None:
