@@ -293,10 +293,21 @@ def test_large_input_goes_by_uri_with_its_hash_on_chain(requester: AssayClient) 
     assert posted["args"]["inputURI"] == "https://inputs.example/big" and posted["args"]["input"] == b""
 
 
-def test_post_jobs_posts_a_batch_in_one_transaction(requester: AssayClient) -> None:
+def test_post_jobs_posts_a_batch_in_one_transaction(requester: AssayClient, deployment: Deployment) -> None:
     jobs = requester.post_jobs(ECHO, ["a", "b", "c"], reward=REWARD)
     assert [job.id for job in jobs] == [1, 2, 3]
     assert len({job.receipt["transactionHash"] for job in jobs if job.receipt}) == 1
+    assert requester.market.functions.jobCount().call() == 3
+    # the terms decoded from the receipt are the ones the market hashed: it takes them back
+    for job, text in zip(jobs, ["a", "b", "c"], strict=True):
+        assert job.terms.input_hash == content_hash(text.encode()) and job.terms.model_id == ECHO.model_id
+        assert job.status() == JobPhase.ASSIGNING
+    jobs[0].cancel()
+    # a batch the market refuses raises the market's error, typed, with nothing posted
+    owner = AssayClient(requester.w3, ANVIL_KEYS[0], deployment=deployment)
+    owner.transact(owner.market.functions.pause())
+    with pytest.raises(errors.EnforcedPause):
+        requester.post_jobs(ECHO, ["d", "e"], reward=REWARD)
     assert requester.market.functions.jobCount().call() == 3
 
 

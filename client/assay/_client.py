@@ -15,9 +15,10 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.contract.contract import Contract, ContractFunction
 from web3.logs import DISCARD
-from web3.types import TxReceipt
+from web3.types import TxParams, TxReceipt
 
 from ._artifacts import load_artifact
+from ._calldata import Calldata
 from ._deployments import LOCAL_CHAIN_ID, Deployment
 from ._errors import AssayError, ChainError, ChainMismatch, ConfigError, InsufficientFunds
 from ._events import EventDecoder
@@ -100,6 +101,7 @@ class AssayClient:
         self.models: Contract = self._contract(deployment.models, "ModelRegistry")
         self.arbiter: Contract = self._contract(deployment.arbiter, deployment.arbiter_kind)
         self.event_decoder = EventDecoder(self.market.address, self.market.abi)
+        self._calldata = Calldata(self.market.abi)
 
     def _contract(self, address: str, name: str) -> Contract:
         return self.w3.eth.contract(address=to_checksum_address(address), abi=load_artifact(name).abi)
@@ -119,9 +121,12 @@ class AssayClient:
     def transact(self, call: ContractFunction, value: int = 0) -> TxReceipt:
         """Send `call` from this account and wait for it; reverts raise `ContractRevert`. Safe
         from several threads; see `TxManager.send`."""
+        return self._send(call, value)
+
+    def _send(self, call: ContractFunction | TxParams, value: int, label: str | None = None) -> TxReceipt:
         if self._transactions is None:
             raise ConfigError("this client is read-only: pass an account to send transactions")
-        return self._transactions.send(call, value)
+        return self._transactions.send(call, value, label)
 
     def fetch(self, uri: str, expected_hash: bytes) -> bytes:
         """The payload at `uri` (through this client's storage when it is one of its URIs),
@@ -158,7 +163,8 @@ class AssayClient:
         `callback_gas`; `allowlist` restricts the job to those workers. Returns at once.
         """
         options = (token, claim_timeout, result_timeout, input_uri, consumer, callback_gas)
-        request, data, uri = self._request(model, job_input, reward, redundancy, *options)
+        model_id = self._registered(model)
+        request, data, uri = self._request(model_id, job_input, reward, redundancy, *options, self._chain_now())
         request = (*request[:-1], [to_checksum_address(a) for a in allowlist])
         if len(allowlist) > MAX_ALLOWLIST:
             raise ConfigError(f"an allowlist names at most {MAX_ALLOWLIST} workers, got {len(allowlist)}")
@@ -181,18 +187,34 @@ class AssayClient:
         """Post one job per input in a single transaction (ETH rewards, inline inputs)."""
         if not 0 < len(inputs) <= MAX_BATCH:
             raise ConfigError(f"post between 1 and {MAX_BATCH} jobs at once, got {len(inputs)}")
+        model_id, now = self._registered(model), self._chain_now()  # once for the batch, not per job
         built = [
-            self._request(model, item, reward, redundancy, None, claim_timeout, result_timeout, None, None, 0)
+            self._request(model_id, item, reward, redundancy, None, claim_timeout, result_timeout, None, None, 0, now)
             for item in inputs
         ]
-        call = self.market.functions.postJobs([b[0] for b in built], [b[1] for b in built], [b[2] for b in built])
-        receipt = self.transact(call, value=reward * len(inputs))
-        posted = self.market.events.JobPosted().process_receipt(receipt, errors=DISCARD)
-        return [Job(self, int(e["args"]["jobId"]), JobTerms.from_event(e["args"]["terms"]), receipt) for e in posted]
+        # encoded and decoded with eth_abi directly: web3's handling of 50 request structs and
+        # 50 JobPosted logs took longer than the node's work on the transaction
+        data = self._calldata.encode("postJobs", [b[0] for b in built], [b[1] for b in built], [b[2] for b in built])
+        tx: TxParams = {"to": self.market.address, "data": data}
+        receipt = self._send(tx, reward * len(inputs), "postJobs")
+        posted = (event for event in self.event_decoder.decode(receipt["logs"]) if event.name == "JobPosted")
+        return [Job(self, event.job_id, JobTerms.from_event(event.args["terms"]), receipt) for event in posted]
+
+    def _registered(self, model: ModelManifest | bytes) -> bytes:
+        """The model's id, once the chain confirms it is registered."""
+        model_id = model.model_id if isinstance(model, ModelManifest) else model
+        if len(model_id) != 32:
+            raise ConfigError(f"a model id is 32 bytes, got {len(model_id)}")
+        if not self.models.functions.isRegistered(model_id).call():
+            raise ConfigError(f"model 0x{model_id.hex()} is not registered on this chain (assay models register)")
+        return model_id
+
+    def _chain_now(self) -> int:
+        return int(self.w3.eth.get_block("latest")["timestamp"])
 
     def _request(
         self,
-        model: ModelManifest | bytes,
+        model_id: bytes,
         job_input: bytes | str,
         reward: int,
         redundancy: int,
@@ -202,14 +224,11 @@ class AssayClient:
         input_uri: str | None,
         consumer: str | None,
         callback_gas: int,
+        now: int,
     ) -> tuple[tuple[Any, ...], bytes, str]:
-        """Check a job's options here, with messages naming the option, before the chain would."""
-        model_id = model.model_id if isinstance(model, ModelManifest) else model
+        """Check a job's options here, with messages naming the option, before the chain would;
+        `now` is the chain's time, from which the deadlines count."""
         data = job_input.encode() if isinstance(job_input, str) else job_input
-        if len(model_id) != 32:
-            raise ConfigError(f"a model id is 32 bytes, got {len(model_id)}")
-        if not self.models.functions.isRegistered(model_id).call():
-            raise ConfigError(f"model 0x{model_id.hex()} is not registered on this chain (assay models register)")
         if not 1 <= redundancy <= MAX_REDUNDANCY:
             raise ConfigError(f"redundancy must be between 1 and {MAX_REDUNDANCY}, got {redundancy}")
         if reward < redundancy:
@@ -230,7 +249,6 @@ class AssayClient:
         if input_uri is None and len(data) > MAX_INLINE_INPUT and self.storage is not None:
             # last, so that a job refused above uploads nothing
             input_uri = _check_input_uri(self.storage.put(data))
-        now = int(self.w3.eth.get_block("latest")["timestamp"])
         request: tuple[Any, ...] = (
             model_id,
             to_checksum_address(token or ZERO_ADDRESS),

@@ -137,11 +137,12 @@ class TxManager:
             reraise=True,
         )
 
-    def send(self, call: Sendable, value: int = 0) -> TxReceipt:
+    def send(self, call: Sendable, value: int = 0, label: str | None = None) -> TxReceipt:
         """Estimate, price, sign, send and wait for `call`; re-send it with higher fees while it is
         stuck. Raise `ContractRevert` (decoded) when it would revert, `TransactionFailed` when it
-        reverts on chain or is not mined in time, `FeeCapExceeded` when the base fee is above the cap."""
-        label = _label(call)
+        reverts on chain or is not mined in time, `FeeCapExceeded` when the base fee is above the cap.
+        `label` names it in errors and logs (default: the function's name)."""
+        label = label or _label(call)
         params: TxParams = {"from": self.account.address, "value": Web3.to_wei(value, "wei")}
         gas = self._estimate(call, params, label)
         fees = self._fees(label)
