@@ -123,6 +123,11 @@ class AssayClient:
         from several threads; see `TxManager.send`."""
         return self._send(call, value)
 
+    def send_raw(self, data: bytes, value: int = 0, *, label: str) -> TxReceipt:
+        """Send calldata already encoded for the market (see `TxManager.send`); `label` names the
+        call in errors and logs. Reverts are decoded into their typed errors as for `transact`."""
+        return self._send({"to": self.market.address, "data": data}, value, label)
+
     def _send(self, call: ContractFunction | TxParams, value: int, label: str | None = None) -> TxReceipt:
         if self._transactions is None:
             raise ConfigError("this client is read-only: pass an account to send transactions")
@@ -195,8 +200,7 @@ class AssayClient:
         # encoded and decoded with eth_abi directly: web3's handling of 50 request structs and
         # 50 JobPosted logs took longer than the node's work on the transaction
         data = self._calldata.encode("postJobs", [b[0] for b in built], [b[1] for b in built], [b[2] for b in built])
-        tx: TxParams = {"to": self.market.address, "data": data}
-        receipt = self._send(tx, reward * len(inputs), "postJobs")
+        receipt = self.send_raw(data, reward * len(inputs), label="postJobs")
         posted = (event for event in self.event_decoder.decode(receipt["logs"]) if event.name == "JobPosted")
         return [Job(self, event.job_id, JobTerms.from_event(event.args["terms"]), receipt) for event in posted]
 

@@ -690,8 +690,9 @@ class Worker:
         if len(calls) == 1:  # through web3, so that a revert is decoded into its typed error
             name, args = calls[0]
             return self._record(self.client.transact(getattr(self.client.market.functions, name)(*args)))
-        data = [self.calldata.encode(name, *args) for name, args in calls]
-        return self._record(self.client.transact(self.client.market.functions.multicall(data)))
+        data = self.calldata.encode("multicall", [self.calldata.encode(name, *args) for name, args in calls])
+        # raw calldata: web3 would re-validate the whole byte tree twice (estimate and send)
+        return self._record(self.client.send_raw(data, label=f"multicall of {len(calls)} {calls[0][0]}"))
 
     def _read_batch(self, calls: list[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         """The first return value of each market view call `(function, args)`, in one JSON-RPC
