@@ -84,6 +84,9 @@ contract AssayMarket is IAssayMarket, Ownable2Step, ReentrancyGuardTransient, Mu
             revert MarketBadParams();
         }
         if (address(models_) == address(0) || treasury_ == address(0)) revert MarketBadParams();
+        // a delegatecall to an address without code succeeds doing nothing: settlement calls
+        // forwarded to an unlinked JobSettlement would return as if they had run
+        if (address(JobSettlement).code.length == 0) revert MarketBadParams();
         registry = registry_;
         models = models_;
         arbiter = arbiter_;
@@ -228,7 +231,7 @@ contract AssayMarket is IAssayMarket, Ownable2Step, ReentrancyGuardTransient, Mu
 
     /// @inheritdoc IAssayMarket
     function settle(uint256 jobId, JobTerms calldata terms, Outcome calldata outcome, bytes calldata result)
-        public
+        external
         nonReentrant
     {
         // the common case, an unchallenged single-slot result past its window, is paid here;

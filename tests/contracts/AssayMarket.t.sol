@@ -4,6 +4,10 @@ pragma solidity 0.8.28;
 import {MarketBase} from "./MarketBase.t.sol";
 import {IAssayMarket} from "../../contracts/interfaces/IAssayMarket.sol";
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {AssayMarket} from "../../contracts/AssayMarket.sol";
+import {WorkerRegistry} from "../../contracts/WorkerRegistry.sol";
+import {IWorkerRegistry} from "../../contracts/interfaces/IWorkerRegistry.sol";
+import {JobSettlement} from "../../contracts/libraries/JobSettlement.sol";
 
 contract AssayMarketTest is MarketBase {
     // ------------------------------------------------------------ posting
@@ -388,6 +392,39 @@ contract AssayMarketTest is MarketBase {
     }
 
     // ------------------------------------------------------------ admin
+
+    /// a registry for a market deployed next, naming `registryMarket` and `registryArbiter`
+    function _registryNaming(address registryMarket, address registryArbiter) private returns (IWorkerRegistry) {
+        return IWorkerRegistry(address(new WorkerRegistry(registryMarket, registryArbiter, models, 1 days)));
+    }
+
+    function _nextMarketAddress() private view returns (address) {
+        // the registry is deployed first, then the market
+        return vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1);
+    }
+
+    function test_constructor_revertsWhenRegistryNamesAnotherMarketOrArbiter() public {
+        IWorkerRegistry wrongMarket = _registryNaming(makeAddr("elsewhere"), address(arbiter));
+        vm.expectRevert(IAssayMarket.MarketBadParams.selector);
+        new AssayMarket(wrongMarket, models, arbiter, treasury, defaultParams(), owner);
+
+        IWorkerRegistry wrongArbiter = _registryNaming(_nextMarketAddress(), makeAddr("otherArbiter"));
+        vm.expectRevert(IAssayMarket.MarketBadParams.selector);
+        new AssayMarket(wrongArbiter, models, arbiter, treasury, defaultParams(), owner);
+
+        address next = _nextMarketAddress();
+        IWorkerRegistry matching = _registryNaming(next, address(arbiter));
+        assertEq(address(new AssayMarket(matching, models, arbiter, treasury, defaultParams(), owner)), next);
+    }
+
+    /// a delegatecall to a codeless address succeeds: without this check an unlinked settlement
+    /// library would let `challenge` keep the bond and `settle` report success having paid nobody
+    function test_constructor_revertsWhenSettlementLibraryHasNoCode() public {
+        IWorkerRegistry matching = _registryNaming(_nextMarketAddress(), address(arbiter));
+        vm.etch(address(JobSettlement), "");
+        vm.expectRevert(IAssayMarket.MarketBadParams.selector);
+        new AssayMarket(matching, models, arbiter, treasury, defaultParams(), owner);
+    }
 
     function test_pause_blocksPostsAndTakesButNotSettlement() public {
         (uint256 jobId, IAssayMarket.JobTerms memory terms) = _post(1);
