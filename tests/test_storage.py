@@ -11,6 +11,7 @@ import email.policy
 import hashlib
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -63,6 +64,18 @@ class Handler(BaseHTTPRequestHandler):
             for _ in range(5):
                 self.wfile.write(b"12c\r\n" + b"y" * 300 + b"\r\n")
             self.wfile.write(b"0\r\n\r\n")
+        elif parts.path == "/drip":  # a byte every 0.3 s: each read is quick, the whole is not
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            try:
+                for _ in range(20):
+                    self.wfile.write(b"1\r\nz\r\n")
+                    self.wfile.flush()
+                    time.sleep(0.3)
+                self.wfile.write(b"0\r\n\r\n")
+            except (BrokenPipeError, ConnectionResetError):
+                return  # the client gave up, as it should
         else:
             self._send(404, b"no")
 
@@ -105,6 +118,12 @@ def test_fetch_rejects_payload_with_other_hash(server: str) -> None:
 def test_fetch_stops_at_size_limit(server: str, path: str) -> None:
     with pytest.raises(PayloadTooLarge):
         fetch_payload(f"http://{server}{path}", content_hash(b""), max_bytes=LIMIT, allow_private=True)
+
+
+def test_fetch_time_limit_covers_the_whole_transfer(server: str) -> None:
+    """httpx's timeout bounds each read; a server dripping bytes must still be cut off."""
+    with pytest.raises(StorageError, match="took too long"):
+        fetch_payload(f"http://{server}/drip", content_hash(b"z" * 20), timeout=1.0, allow_private=True)
 
 
 def test_fetch_reports_http_errors_and_unreachable_hosts(server: str) -> None:

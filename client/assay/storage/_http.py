@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import time
 from collections.abc import Collection
 from urllib.parse import urljoin, urlsplit
 
@@ -62,8 +63,10 @@ def fetch_payload(
     allow_private: bool = False,
     trusted_hosts: Collection[str] = (),
 ) -> bytes:
-    """Download `uri`, refusing unsafe targets (see `check_uri`) and more than `max_bytes`, and
-    return the bytes only if their keccak256 equals `expected_hash`."""
+    """Download `uri`, refusing unsafe targets (see `check_uri`), more than `max_bytes` and
+    transfers that take longer than `timeout` seconds in all, and return the bytes only if their
+    keccak256 equals `expected_hash`."""
+    deadline = time.monotonic() + timeout
     try:
         with httpx.Client(timeout=timeout, follow_redirects=False) as http:
             for _ in range(MAX_REDIRECTS + 1):
@@ -72,7 +75,7 @@ def fetch_payload(
                     if response.is_redirect and "location" in response.headers:
                         uri = urljoin(uri, response.headers["location"])
                         continue
-                    payload = read_limited(response, uri, max_bytes)
+                    payload = read_limited(response, uri, max_bytes, deadline)
                     break
             else:
                 raise StorageError(f"more than {MAX_REDIRECTS} redirects fetching {uri}")
@@ -81,8 +84,10 @@ def fetch_payload(
     return verified(payload, expected_hash, uri, max_bytes)
 
 
-def read_limited(response: httpx.Response, uri: str, max_bytes: int) -> bytes:
-    """The body of a streamed 200 response, stopping as soon as it passes `max_bytes`."""
+def read_limited(response: httpx.Response, uri: str, max_bytes: int, deadline: float) -> bytes:
+    """The body of a streamed 200 response, stopping as soon as it passes `max_bytes` or the
+    `deadline` (monotonic time) passes: httpx's timeouts bound each read, not the transfer, so a
+    server dripping a byte at a time could otherwise hold the caller for hours."""
     if response.status_code != 200:
         raise StorageError(f"{response.request.method} {uri} answered HTTP {response.status_code}")
     declared = int(response.headers.get("content-length", 0))
@@ -94,5 +99,7 @@ def read_limited(response: httpx.Response, uri: str, max_bytes: int) -> bytes:
         size += len(chunk)
         if size > max_bytes:
             raise PayloadTooLarge(f"{uri} sent more than {max_bytes} bytes")
+        if time.monotonic() > deadline:
+            raise StorageError(f"fetching {uri} took too long ({size} bytes read before the time limit)")
         chunks.append(chunk)
     return b"".join(chunks)

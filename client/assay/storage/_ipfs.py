@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import httpx
 
@@ -72,9 +73,10 @@ class IpfsStorage(Storage):
             )
         # `length` stops the node itself past the limit; read_limited enforces it regardless
         params = {"arg": cid, "length": str(self.max_bytes + 1)}
+        deadline = time.monotonic() + self.timeout
         try:
             with httpx.stream("POST", f"{self.api_url}/api/v0/cat", params=params, timeout=self.timeout) as response:
-                payload = read_limited(response, uri, self.max_bytes)
+                payload = read_limited(response, uri, self.max_bytes, deadline)
         except httpx.HTTPError as exc:
             raise StorageError(f"cannot fetch {uri} from the IPFS API at {self.api_url}: {exc}") from exc
         return verified(payload, expected_hash, uri, self.max_bytes)
