@@ -6,18 +6,24 @@ are decoded with eth_abi directly: web3's per-log decoding costs about a millise
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
+import requests
 from eth_abi.abi import decode
 from eth_utils.abi import collapse_if_tuple
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from web3 import Web3
+from web3.exceptions import Web3RPCError
 from web3.types import FilterParams, LogReceipt
 
 from ._errors import ConfigError
 from ._logs import LOG_PAGE
+from ._txmanager import is_transient
+
+_log = logging.getLogger("assay")
 
 JOB_EVENTS = (
     "JobPosted",
@@ -77,6 +83,7 @@ class EventDecoder:
 
     def __init__(self, address: str, abi: Iterable[Mapping[str, Any]], names: Iterable[str] = JOB_EVENTS) -> None:
         self.address = to_checksum_address(address)
+        self.page = LOG_PAGE  # blocks per eth_getLogs; halved for good when the provider refuses a range
         wanted = set(names)
         unknown = wanted - set(JOB_EVENTS)
         if unknown:
@@ -118,9 +125,23 @@ class EventDecoder:
 
     def scan(self, w3: Web3, from_block: int, to_block: int, job_id: int | None = None) -> Iterator[JobEvent]:
         """Events from `from_block` to `to_block` (inclusive), oldest first, one eth_getLogs per
-        `LOG_PAGE` blocks; only `job_id`'s when given."""
-        for start, end in pages(from_block, to_block):
-            yield from self.decode(w3.eth.get_logs(self.filter(start, end, job_id)))
+        `self.page` blocks; only `job_id`'s when given. A range the provider refuses (each has its
+        own block or result limit, code and message) is tried again at half the size, down to one
+        block; that page size is kept for later scans."""
+        start = from_block
+        while start <= to_block:
+            end = min(to_block, start + self.page - 1)
+            try:
+                logs = w3.eth.get_logs(self.filter(start, end, job_id))
+            except (Web3RPCError, requests.HTTPError) as exc:
+                if end == start or is_transient(exc):  # a rate limit or a 5xx: the range was not the problem
+                    raise
+                refused = end - start + 1
+                self.page = refused // 2
+                _log.warning("eth_getLogs refused %d blocks (%s); reading %d at a time", refused, exc, self.page)
+                continue
+            yield from self.decode(logs)
+            start = end + 1
 
     def filter(self, from_block: int, to_block: int, job_id: int | None = None) -> FilterParams:
         """The eth_getLogs filter for these events from `from_block` to `to_block`."""

@@ -88,6 +88,7 @@ class ApiServer:
         self._thread.start()
 
     def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
+        if self._thread.is_alive():
+            self._server.should_exit = True
+            self._thread.join(timeout=10)
         self._socket.close()

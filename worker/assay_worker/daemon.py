@@ -35,8 +35,9 @@ from assay import (
 )
 from assay._calldata import Calldata
 from assay._jobs import ZERO_ADDRESS
+from eth_abi.exceptions import DecodingError
 from tenacity import before_sleep_log, retry, retry_if_exception_type, stop_after_delay, wait_exponential_jitter
-from web3.exceptions import BlockNotFound
+from web3.exceptions import BlockNotFound, Web3Exception
 from web3.types import TxReceipt
 
 from .api import ApiServer, create_app
@@ -207,9 +208,9 @@ class Worker:
         self.scanner = LogScanner(client)
         self.last_round: float | None = None  # monotonic time the last poll round finished
         self.calldata = Calldata(client.market.abi)
-        saved = self.journal.cursor
+        self.saved_cursor = self.journal.cursor
         start = client.deployment.start_block
-        self.cursor = start if saved is None else max(start, saved - REORG_MARGIN)
+        self.cursor = start if self.saved_cursor is None else max(start, self.saved_cursor - REORG_MARGIN)
         self.stopping = threading.Event()
         self.failed_rounds = 0  # rounds in a row that an RPC error cut short
         self.wake = threading.Event()  # a new block was pushed, or stop() was called
@@ -334,18 +335,32 @@ class Worker:
                 self._on_event(event)
             if head >= self.cursor:
                 self.cursor = head + 1
-                self.journal.cursor = self.cursor
                 self._remember_block(head)
             if self.views and not self.stopping.is_set():
                 self._advance_all()
+            resume = self._resume_block()
+            if resume != self.saved_cursor:
+                self.journal.cursor = self.saved_cursor = resume
             self._count_waiting()
             self.last_round = time.monotonic()
             self.failed_rounds = 0
-        except AssayError as exc:
+        except AssayError as exc:  # a step the chain or the node refused: tried again, later
+            self.failed_rounds += 1
             log.warning("poll failed: %s", exc)
-        except OSError as exc:  # the scan itself failed: the whole round is repeated
+        except (OSError, Web3Exception) as exc:  # transport errors and JSON-RPC error answers
             self.failed_rounds += 1
             self._rpc_error(exc)
+        except (DecodingError, ValueError) as exc:  # an empty or malformed answer is no answer
+            self.failed_rounds += 1
+            self._rpc_error(exc)
+
+    def _resume_block(self) -> int:
+        """The block a restart must scan from: the next one, or the posting block of the oldest
+        job followed without a slot of ours (such jobs live only in memory until one is taken;
+        the journal resumes the others)."""
+        me = self.client.address
+        waiting = [view.posted_block for view in self.views.values() if view.slot_of(me)[0] is None]
+        return min([self.cursor, *waiting])
 
     def _load(self, job_id: int, head: int) -> None:
         """Follow `job_id` again from its whole history (a resumed or re-examined job)."""
@@ -367,7 +382,9 @@ class Worker:
     def _view_of(self, event: JobEvent) -> JobView:
         args = event.args
         terms = JobTerms.from_event(args["terms"])
-        return JobView(int(args["jobId"]), terms, bytes(args["input"]), str(args["inputURI"]), time.monotonic())
+        view = JobView(int(args["jobId"]), terms, bytes(args["input"]), str(args["inputURI"]), time.monotonic())
+        view.posted_block = event.block_number
+        return view
 
     def _on_event(self, event: JobEvent) -> None:
         args = event.args
@@ -386,6 +403,8 @@ class Worker:
     def _detect_reorg(self) -> None:
         """Compare the hashes of recently scanned blocks with the chain's; on a difference, scan
         again from the first replaced block and re-examine every job we followed."""
+        if not self.block_hashes:
+            return
         fork = None
         for number in sorted(self.block_hashes, reverse=True):
             try:
@@ -393,8 +412,13 @@ class Worker:
             except BlockNotFound:  # the chain is now shorter than what we saw
                 current = None
             if current == self.block_hashes[number]:
+                # only some scanned blocks are remembered: every block after the newest one that
+                # still matches may have been replaced
+                fork = number + 1 if fork is not None else None
                 break
             fork = number
+        else:  # none of the remembered blocks survived: the reorg is deeper than them
+            fork = max(self.client.deployment.start_block, min(self.block_hashes) - REORG_MARGIN)
         if fork is None:
             return
         log.warning("reorg: blocks from %d on were replaced; scanning them again", fork)
@@ -405,7 +429,7 @@ class Worker:
         self.retry |= set(self.views) | {entry.job_id for entry in self.journal.unfinished()}
         self.views.clear()
 
-    def _rpc_error(self, exc: OSError) -> None:
+    def _rpc_error(self, exc: Exception) -> None:
         self.counters.rpc_errors += 1
         log.warning("RPC error, retrying next round: %s", exc)
 
@@ -451,6 +475,8 @@ class Worker:
                 elif now + self.settings.deadline_margin > view.terms.result_deadline:
                     self._drop(view, "refused", "too close to its result deadline to finish safely")
                 elif phase in (JobPhase.ASSIGNING, JobPhase.WORKING) and now <= view.terms.claim_deadline:
+                    if self._answer_may_still_land(view):
+                        continue
                     takes.append(view)
                 else:
                     self._drop(view, "lost", f"no slot taken; phase {phase.name.lower()}")
@@ -460,9 +486,25 @@ class Worker:
                     reveals.append((view, slot))
                 elif phase == JobPhase.SETTLEABLE:
                     settles.append(view)
-        self._take(takes)
+        # reveals have a deadline and settles free collateral: both go before the model runs
         self._reveal(reveals)
         self._settle(settles)
+        self._take(takes)
+
+    def _answer_may_still_land(self, view: JobView) -> bool:
+        """Whether a submit or commit we sent for `view` got no answer (a receipt timeout, a
+        crash) while a transaction of ours is still pending: it may yet land, so the job is not run
+        and sent again — a second run can give another result (GPU float order, sampling), and a
+        commit that lands with the first result could then never be revealed."""
+        entry = self.journal.get(view.job_id)
+        if entry is None or entry.state not in ("submitting", "committing"):
+            return False
+        me = self.client.address
+        eth = self.client.w3.eth
+        if eth.get_transaction_count(me, "pending") <= eth.get_transaction_count(me, "latest"):
+            return False
+        log.info("job %d: still %s (no answer yet); waiting for our pending transactions", view.job_id, entry.state)
+        return True
 
     def _count_waiting(self) -> None:
         """Jobs of each served model still waiting to run (for a fuller batch, for the draw's

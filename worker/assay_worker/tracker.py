@@ -39,6 +39,7 @@ class JobView:
     input: bytes
     input_uri: str
     seen_at: float  # monotonic time it was first followed, for the batching latency budget
+    posted_block: int = 0  # where its JobPosted event is: a restart must scan from there
     holders: dict[int, str] = field(default_factory=dict)  # slot -> worker
     stages: dict[int, str] = field(default_factory=dict)  # slot -> accepted/committed/revealed/slashed
     result_hash: bytes = bytes(32)  # single-slot jobs: the submitted result

@@ -1,0 +1,231 @@
+"""The worker's rounds against what real endpoints and long runs do: a restart long after a job
+was seen but before it was taken, a reorg deeper than the blocks the worker remembers, JSON-RPC
+error answers, a provider that refuses wide eth_getLogs ranges, and a commit whose receipt never
+came (it may still land, so the job must not be run and committed again)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from assay import ECHO, AssayClient, JobPhase, TxPolicy, commitment_of
+from assay._events import EventDecoder
+from assay.devnet import ANVIL_KEYS
+from assay_worker.daemon import REORG_MARGIN, Worker, WorkerSettings
+from web3 import Web3
+from web3.exceptions import Web3RPCError
+
+from .conftest import MARKET_PARAMS, local_market
+
+REWARD = 10**15
+
+
+@contextmanager
+def in_process_worker(client: AssayClient, folder: Path, **settings: Any) -> Iterator[Worker]:
+    """A worker driven round by round with `_poll_once` (no threads), its journal in `folder`."""
+    worker = Worker(
+        client,
+        WorkerSettings(
+            models=[ECHO.name],
+            results_dir=str(folder / "results"),
+            journal_path=str(folder / "journal.sqlite"),
+            port=0,
+            **settings,
+        ),
+    )
+    try:
+        yield worker
+    finally:
+        worker.model_thread.shutdown()
+        worker.journal.close()
+        worker.api.stop()
+
+
+def mine(w3: Web3, blocks: int = 1) -> None:
+    for _ in range(blocks):
+        w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
+
+def test_a_job_seen_but_not_yet_taken_survives_a_restart_many_blocks_later(tmp_path: Path) -> None:
+    """Only taken jobs are journaled; the saved cursor stays at the posting block of any job still
+    waiting (here for a fuller batch), so a restart scans it again instead of missing it (a drawn
+    worker that misses its job pays the no-show penalty)."""
+    with local_market(tmp_path) as (chain, deployed):
+        w3 = chain.w3
+        requester = AssayClient(w3, ANVIL_KEYS[1], deployment=deployed)
+        client = AssayClient(w3, ANVIL_KEYS[2], deployment=deployed)
+        with in_process_worker(client, tmp_path, batch_size=16, batch_wait=600.0) as first:
+            first._ensure_stake()
+            job = requester.post_job(ECHO, "wait for a fuller batch", reward=REWARD)
+            assert job.receipt is not None and job.terms.assignees == (client.address,)
+            first._poll_once()
+            assert job.id in first.views and first.journal.get(job.id) is None
+            for _ in range(REORG_MARGIN + 8):
+                mine(w3)
+                first._poll_once()
+            assert first.cursor > job.receipt["blockNumber"] + REORG_MARGIN
+            assert first.journal.cursor == job.receipt["blockNumber"]
+        with in_process_worker(client, tmp_path, batch_size=1) as second:
+            second._poll_once()
+            entry = second.journal.get(job.id)
+            assert entry is not None and entry.state == "submitted"
+        assert job.status() == JobPhase.CHALLENGEABLE
+
+
+def test_a_reorg_rescans_every_block_after_the_newest_one_that_survived(
+    w3: Web3, deployment: Any, tmp_path: Path
+) -> None:
+    """The worker remembers only some scanned blocks' hashes: when the newest remembered block
+    still matches and a later one does not, the blocks between them are scanned again too."""
+    with in_process_worker(AssayClient(w3, ANVIL_KEYS[2], deployment=deployment), tmp_path) as worker:
+        mine(w3, 12)
+        head = w3.eth.block_number
+        kept, replaced = head - 10, head
+        worker.block_hashes = {kept: w3.eth.get_block(kept)["hash"], replaced: bytes(32)}
+        worker.cursor = head + 1
+        worker._detect_reorg()
+        assert worker.cursor == kept + 1 and worker.counters.reorgs == 1
+        assert set(worker.block_hashes) == {kept}
+
+        worker.block_hashes = {kept: bytes(32), replaced: bytes(32)}  # none survived
+        worker.cursor = head + 1
+        worker._detect_reorg()
+        assert worker.cursor == max(deployment.start_block, kept - REORG_MARGIN)
+
+
+def test_a_json_rpc_error_answer_fails_the_round_without_stopping_the_worker(
+    w3: Web3, deployment: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = AssayClient(w3, ANVIL_KEYS[2], deployment=deployment)
+    with in_process_worker(client, tmp_path) as worker:
+        worker._poll_once()
+        assert worker.failed_rounds == 0
+        refusal = Web3RPCError("{'code': -32005, 'message': 'daily request count exceeded'}")
+        with monkeypatch.context() as patched:
+            patched.setattr(w3.eth, "get_logs", lambda *_: (_ for _ in ()).throw(refusal))
+            mine(w3)
+            worker._poll_once()  # before the fix, Web3RPCError escaped run() and the worker exited
+            assert worker.failed_rounds == 1 and worker.counters.rpc_errors == 1
+        mine(w3)
+        worker._poll_once()
+        assert worker.failed_rounds == 0
+
+
+class RangeCappedRpc:
+    """A JSON-RPC proxy in front of anvil that refuses eth_getLogs over more than `cap` blocks
+    with a JSON-RPC error in an HTTP 200 answer, as public providers do."""
+
+    def __init__(self, upstream: str, cap: int) -> None:
+        self.refused = 0
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                request = json.loads(body)
+                if isinstance(request, dict) and request["method"] == "eth_getLogs":
+                    query = request["params"][0]
+                    if int(query["toBlock"], 16) - int(query["fromBlock"], 16) + 1 > cap:
+                        proxy.refused += 1
+                        error = {"code": -32005, "message": f"query exceeds max block range {cap}"}
+                        self._answer(json.dumps({"jsonrpc": "2.0", "id": request["id"], "error": error}).encode())
+                        return
+                upstream_answer = httpx.post(upstream, content=body, headers={"Content-Type": "application/json"})
+                self._answer(upstream_answer.content)
+
+            def _answer(self, content: bytes) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(content)))
+                self.end_headers()
+                self.wfile.write(content)
+
+            def log_message(self, format: str, *args: object) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_refused_log_range_is_read_again_in_smaller_pages(w3: Web3, deployment: Any) -> None:
+    requester = AssayClient(w3, ANVIL_KEYS[1], deployment=deployment)
+    job = requester.post_job(ECHO, "found through a small-range provider", reward=REWARD)
+    mine(w3, 40)
+    proxy = RangeCappedRpc(w3.provider.endpoint_uri, cap=16)  # type: ignore[attr-defined]
+    try:
+        capped = Web3(Web3.HTTPProvider(proxy.url))
+        decoder = EventDecoder(deployment.market, requester.market.abi)
+        head = w3.eth.block_number
+        through_proxy = list(decoder.scan(capped, deployment.start_block, head))
+        assert proxy.refused >= 1 and decoder.page <= 16
+        direct = list(EventDecoder(deployment.market, requester.market.abi).scan(w3, deployment.start_block, head))
+        assert through_proxy == direct
+        assert any(event.name == "JobPosted" and event.job_id == job.id for event in through_proxy)
+        refused = proxy.refused
+        list(decoder.scan(capped, deployment.start_block, head))
+        assert proxy.refused == refused  # the smaller page is kept: no range is refused twice
+    finally:
+        proxy.close()
+
+
+def test_a_commit_without_a_receipt_is_not_run_and_committed_again_while_it_may_land(tmp_path: Path) -> None:
+    """A commit whose receipt wait timed out may still be mined. Running the job again could give
+    another result (GPU float order, sampling) under the journaled salt; if the first commit then
+    landed, the worker could never reveal it and would be slashed. The worker waits until none of
+    its transactions is pending, then reveals what the chain holds."""
+    params = dataclasses.replace(MARKET_PARAMS, reveal_window=600)
+    with local_market(tmp_path, params) as (chain, deployed):
+        w3 = chain.w3
+        rpc = w3.provider.make_request
+        requester = AssayClient(w3, ANVIL_KEYS[1], deployment=deployed)
+        other = AssayClient(w3, ANVIL_KEYS[3], deployment=deployed)
+        other.stake(10**17)
+        other.join_model(ECHO)
+        impatient = TxPolicy(receipt_timeout=2, replace_after=100)
+        client = AssayClient(w3, ANVIL_KEYS[2], deployment=deployed, fees=impatient)
+        with in_process_worker(client, tmp_path) as worker:
+            worker._ensure_stake()
+            runtime = worker.runtimes[ECHO.model_id]
+            runs: list[int] = []
+            echo = runtime.run
+
+            def differs_each_run(inputs: list[bytes]) -> list[bytes]:
+                runs.append(len(inputs))
+                return [out + b" run %d" % len(runs) for out in echo(inputs)]
+
+            runtime.run = differs_each_run  # type: ignore[method-assign]
+            rpc("evm_setIntervalMining", [0])  # type: ignore[arg-type]  # blocks only when asked for
+            rpc("evm_setAutomine", [True])  # type: ignore[arg-type]
+            job = requester.post_job(ECHO, "commit me once", reward=REWARD, redundancy=2)
+            slot = job.terms.assignees.index(client.address)
+            rpc("evm_setAutomine", [False])  # type: ignore[arg-type]
+            worker._poll_once()  # runs the job, journals its commit, sends it: no receipt in 2 s
+            first = worker.journal.get(job.id)
+            assert first is not None and first.state == "committing" and runs == [1]
+            worker._poll_once()  # the commit is still pending: nothing is run or sent again
+            again = worker.journal.get(job.id)
+            assert runs == [1] and again is not None and again.result_hash == first.result_hash
+            rpc("evm_setAutomine", [True])  # type: ignore[arg-type]
+            mine(w3)
+            assert first.result_hash is not None and first.salt is not None
+            on_chain = requester.market.functions.slotOf(job.id, slot).call()[1]
+            assert on_chain == commitment_of(job.id, client.address, first.result_hash, first.salt)
+            other.commit(job, 1 - slot, bytes(32), bytes(32))
+            worker._poll_once()  # sees its commit landed, then reveals it
+            worker._poll_once()
+            entry = worker.journal.get(job.id)
+            assert entry is not None and entry.state == "revealed", worker.journal.history(job.id)
+            assert runs == [1]
