@@ -140,6 +140,7 @@ def test_cancel_and_refund(devnet: tuple[Path, str]) -> None:
     again = assay(cwd, "--dev-account", "3", "job", "refund", job_id, check=False)
     assert again.returncode == 1 and ("MarketWrongStatus" in again.stderr or "MarketTermsMismatch" in again.stderr)
     assert assay_json(cwd, "balance", Account.from_key(ANVIL_KEYS[3]).address)["withdrawable_wei"] == 10**16
+    assert assay_json(cwd, "balance", Account.from_key(ANVIL_KEYS[3]).address.lower())["withdrawable_wei"] == 10**16
     mine = ["--dev-account", "3", "job", "list", "--mine"]
     assert int(job_id) in [job["id"] for job in assay_json(cwd, *mine, "--phase", "closed")]
     assert int(job_id) not in [
@@ -212,6 +213,11 @@ def test_keystore_account_and_secrets_stay_out_of_output(devnet: tuple[Path, str
         (["--dev-account", "1", "job", "post", ECHO.name, "--reward", "1"], "exactly one of INPUT"),
         (["--dev-account", "1", "job", "post", "gpt-17", "x", "--reward", "1"], "Invalid value"),
         (["--dev-account", "99", "balance"], "numbered 0..9, not 99"),
+        (["balance", "0xnotanaddress"], "is not an Ethereum address"),
+        (["job", "list", "--requester", "bad"], "is not an Ethereum address"),
+        (["--dev-account", "1", "job", "post", ECHO.name, "x", "--reward", "nan"], "is not an amount of ETH"),
+        (["--dev-account", "1", "job", "post", ECHO.name, "x", "--reward", "inf"], "is not an amount of ETH"),
+        (["--dev-account", "1", "job", "post", ECHO.name, "x", "--reward", "1e40"], "more than the market can hold"),
     ],
 )
 def test_usage_errors_are_one_clear_line(devnet: tuple[Path, str], args: list[str], message: str) -> None:

@@ -98,6 +98,7 @@ def test_a_token_that_is_not_allowlisted_is_refused(w3: Web3, owner: AssayClient
         requester.post_job(ECHO, "unknown token", reward=REWARD, token=token.address)
     assert caught.value.args_by_name == {"token": token.address}
     assert token.functions.balanceOf(requester.address).call() == REWARD
+    assert token.functions.allowance(requester.address, requester.market.address).call() == 0  # nothing approved
 
 
 def test_a_fee_on_transfer_token_is_refused(w3: Web3, owner: AssayClient, requester: AssayClient) -> None:

@@ -16,6 +16,7 @@ from assay import (
     ContractRevert,
     Deployment,
     DeploymentNotFound,
+    JobError,
     JobNotCompleted,
     JobPhase,
     JobTimeout,
@@ -101,6 +102,9 @@ def test_settle_pays_only_once(
     job = requester.post_job(ECHO, "once", reward=REWARD)
     worker.submit_result(job, *publish(result_server, b"x"))
     time_travel(w3, CHALLENGE_WINDOW)
+    with pytest.raises(JobError, match="pays the worker"):
+        job.refund()  # a result was submitted: settling pays the worker, which is no refund
+    assert job.status() == JobPhase.SETTLEABLE
     requester.settle(job)  # anyone may settle
     assert job.status() == JobPhase.CLOSED
     with pytest.raises(ContractRevert) as caught:

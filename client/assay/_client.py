@@ -19,6 +19,7 @@ from web3.types import TxParams, TxReceipt
 
 from ._artifacts import load_artifact
 from ._calldata import Calldata
+from ._contract_errors import MarketTokenNotAllowed
 from ._deployments import LOCAL_CHAIN_ID, Deployment
 from ._errors import AssayError, ChainError, ChainMismatch, ConfigError, InsufficientFunds
 from ._events import EventDecoder
@@ -271,7 +272,11 @@ class AssayClient:
         """The ETH to send with a post; for a token reward, check the balance and approve the market."""
         if token is None:
             return amount
-        erc20 = self.w3.eth.contract(address=to_checksum_address(token), abi=ERC20_ABI)
+        token = to_checksum_address(token)
+        # checked before any approval: a refused post must leave no allowance (nor spend a nonce)
+        if not self.market.functions.tokenConfig(token).call()[0]:
+            raise MarketTokenNotAllowed("MarketTokenNotAllowed", {"token": token}, "postJob")
+        erc20 = self.w3.eth.contract(address=token, abi=ERC20_ABI)
         held = int(erc20.functions.balanceOf(self.address).call())
         if held < amount:
             raise InsufficientFunds(f"the reward is {amount} units of {token} but the account holds {held}")

@@ -270,7 +270,14 @@ class Job:
 
     def refund(self) -> TxReceipt:
         """Settle a job whose deadline passed without a result: the escrow returns to the
-        requester's market balance (withdraw it with `client.withdraw()`)."""
+        requester's market balance (withdraw it with `client.withdraw()`). Raises `JobError`,
+        sending nothing, for a single-slot job with a submitted result: settling that pays the
+        worker (`client.settle(job)`), it is no refund."""
+        if self.terms.redundancy == 1 and _named(self.history(), "ResultSubmitted"):
+            raise JobError(
+                f"job {self.id} has a submitted result, so settling it pays the worker, not the requester "
+                "(client.settle(job) does that)"
+            )
         return self.client.settle(self)
 
     def cancel(self) -> TxReceipt:

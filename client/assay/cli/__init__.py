@@ -17,6 +17,7 @@ from .._deploy import MarketParams, deploy_contracts
 from .._errors import AssayError
 from .._models import BUILTIN_MODELS, MODES, ModelManifest, RegisteredModel
 from ._context import (
+    ADDRESS,
     KEYSTORE_ENV,
     Settings,
     console,
@@ -171,7 +172,7 @@ def read_manifest(path: Path) -> ModelManifest:
 
 
 @cli.command()
-@click.argument("address", required=False)
+@click.argument("address", required=False, type=ADDRESS)
 @json_option
 @pass_settings
 def balance(settings: Settings, address: str | None, as_json: bool) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import click
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_utils.address import is_address, to_checksum_address
 from rich.console import Console
 from web3 import Web3
 
@@ -76,14 +77,33 @@ def from_key(key: str | bytes) -> LocalAccount:
 
 
 def parse_eth(value: str) -> int:
-    """'0.01' (ETH) -> wei; refuses negative or malformed amounts."""
+    """'0.01' (ETH) -> wei; refuses negative, infinite, malformed and out-of-range amounts."""
     try:
         amount = Decimal(value)
     except InvalidOperation:
         raise click.BadParameter(f"{value!r} is not an amount of ETH") from None
+    if not amount.is_finite():
+        raise click.BadParameter(f"{value!r} is not an amount of ETH")
     if amount < 0:
         raise click.BadParameter("amounts cannot be negative")
-    return int(Web3.to_wei(amount, "ether"))
+    wei = int(Web3.to_wei(amount, "ether"))
+    if wei >= 2**128:
+        raise click.BadParameter(f"{value} ETH is more than the market can hold (amounts are uint128 wei)")
+    return wei
+
+
+class AddressType(click.ParamType):
+    """An Ethereum address in any letter case, given back checksummed."""
+
+    name = "address"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        if not isinstance(value, str) or not is_address(value.lower()):
+            self.fail(f"{value!r} is not an Ethereum address (0x and 40 hex digits)", param, ctx)
+        return to_checksum_address(value.lower())
+
+
+ADDRESS = AddressType()
 
 
 def eth(wei: int) -> str:

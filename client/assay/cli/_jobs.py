@@ -16,7 +16,7 @@ from .._async import AsyncAssayClient
 from .._events import JobEvent
 from .._jobs import Job, JobInfo, JobPhase, JobResult
 from .._models import BUILTIN_MODELS
-from ._context import Settings, console, emit_json, eth, json_option, parse_eth, pass_settings
+from ._context import ADDRESS, Settings, console, emit_json, eth, json_option, parse_eth, pass_settings
 
 
 def info_record(info: JobInfo) -> dict[str, Any]:
@@ -152,7 +152,7 @@ def wait(settings: Settings, job_id: int, timeout: float, as_json: bool) -> None
 
 
 @job.command(name="list")
-@click.option("--requester", help="only this requester's jobs (default: all)")
+@click.option("--requester", type=ADDRESS, help="only this requester's jobs (default: all)")
 @click.option("--mine", is_flag=True, help="only jobs posted by the configured account")
 @click.option(
     "--phase",
@@ -239,5 +239,11 @@ def cancel(settings: Settings, job_id: int) -> None:
 @pass_settings
 def refund(settings: Settings, job_id: int) -> None:
     """Settle a job whose deadline passed without a result: its escrow returns to the requester (anyone may call)."""
-    receipt = settings.client().job(job_id).refund()
-    console.print(f"job {job_id} refunded (gas {receipt['gasUsed']:,}); the requester can `assay withdraw`")
+    client = settings.client()
+    receipt = client.job(job_id).refund()
+    settled = [event.args for event in client.event_decoder.decode(receipt["logs"]) if event.name == "JobSettled"]
+    refunded = int(settled[-1]["refunded"]) if settled else 0
+    console.print(
+        f"job {job_id} settled (gas {receipt['gasUsed']:,}): {refunded:,} wei back to the requester, "
+        "who can `assay withdraw` it"
+    )
