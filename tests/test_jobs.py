@@ -277,6 +277,9 @@ def test_wait_times_out_on_untaken_job(requester: AssayClient) -> None:
         ({"model": b"\x01" * 32}, "not registered"),
         ({"input_uri": "file:///etc/passwd"}, r"must be an http\(s\) or ipfs URL"),
         ({"callback_gas": 100_000}, "needs a consumer"),
+        ({"consumer": "0x" + "11" * 20}, "needs callback_gas between 1 and 2,000,000, got 0"),
+        ({"consumer": "0x123", "callback_gas": 100_000}, "is not an address"),
+        ({"reward": 2**128}, r"below 2\*\*128"),
     ],
 )
 def test_post_job_validates_before_sending(

@@ -10,7 +10,7 @@ from typing import Any
 from eth_abi.abi import encode
 from eth_account import Account
 from eth_typing import ChecksumAddress
-from eth_utils.address import to_checksum_address
+from eth_utils.address import is_address, to_checksum_address
 from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.contract.contract import Contract, ContractFunction
@@ -35,6 +35,8 @@ MAX_INLINE_INPUT = 16_384
 MAX_REDUNDANCY = 8
 MAX_BATCH = 100
 MAX_ALLOWLIST = 16
+MAX_CALLBACK_GAS = 2_000_000
+"""Most gas a consumer callback may be promised (`AssayMarket.MAX_CALLBACK_GAS`)."""
 
 RPC_TIMEOUT = 30.0
 
@@ -238,6 +240,8 @@ class AssayClient:
             raise ConfigError(f"redundancy must be between 1 and {MAX_REDUNDANCY}, got {redundancy}")
         if reward < redundancy:
             raise ConfigError(f"reward must be at least one unit per worker ({redundancy}), got {reward}")
+        if reward >= 2**128:
+            raise ConfigError(f"reward must be below 2**128 (the market stores uint128), got {reward}")
         if not data:
             raise ConfigError("job input is empty")
         if input_uri is None and len(data) > MAX_INLINE_INPUT and self.storage is None:
@@ -251,6 +255,14 @@ class AssayClient:
             raise ConfigError(f"need 0 < claim_timeout < result_timeout, got {claim_timeout} and {result_timeout}")
         if consumer is None and callback_gas:
             raise ConfigError("callback_gas needs a consumer contract")
+        if consumer is not None:
+            if not is_address(consumer):
+                raise ConfigError(f"consumer {consumer!r} is not an address")
+            if not 0 < callback_gas <= MAX_CALLBACK_GAS:
+                # with no gas the callback always fails, and the job still settles without it
+                raise ConfigError(
+                    f"a consumer needs callback_gas between 1 and {MAX_CALLBACK_GAS:,}, got {callback_gas}"
+                )
         if input_uri is None and len(data) > MAX_INLINE_INPUT and self.storage is not None:
             # last, so that a job refused above uploads nothing
             input_uri = _check_input_uri(self.storage.put(data))

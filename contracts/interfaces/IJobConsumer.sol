@@ -11,6 +11,9 @@ interface IJobConsumer {
     /// @param jobId the job
     /// @param success true when a verified result was paid for, false when the job was refunded
     /// @param resultHash the accepted result's hash (zero when `success` is false)
-    /// @param result the result bytes when the worker revealed them inline (empty otherwise)
+    /// @param result the result bytes (at most 4,096, checked against `resultHash`) when whoever
+    /// settled the job passed them; empty otherwise. Anyone may settle, and may pass no bytes: a
+    /// consumer that needs them should accept an empty `result` and fetch it by `resultHash`, or
+    /// settle its jobs itself
     function onJobSettled(uint256 jobId, bool success, bytes32 resultHash, bytes calldata result) external;
 }
