@@ -20,6 +20,7 @@ from assay import (
     JobNotCompleted,
     JobPhase,
     JobTimeout,
+    NoWorkerAvailable,
     ResultMismatch,
     UnsafeURI,
     content_hash,
@@ -263,6 +264,16 @@ def test_wait_times_out_on_untaken_job(requester: AssayClient) -> None:
     with pytest.raises(JobTimeout, match="still assigning"):
         job.wait(timeout=0.3, poll_interval=0.1, on_progress=lambda phase, _elapsed: phases.append(phase))
     assert phases == [JobPhase.ASSIGNING]
+
+
+def test_wait_on_a_job_no_worker_can_take_says_so(requester: AssayClient) -> None:
+    unserved = dataclasses.replace(ECHO, name="test/echo-nobody-serves")
+    requester.register_model(unserved)
+    job = requester.post_job(unserved, "anyone?", reward=REWARD)
+    with pytest.raises(NoWorkerAvailable, match="no worker is staked for its model") as caught:
+        job.wait(timeout=0.3, poll_interval=0.1)
+    assert isinstance(caught.value, JobTimeout)  # code catching timeouts keeps working
+    assert job.status() == JobPhase.ASSIGNING
 
 
 @pytest.mark.parametrize(

@@ -98,5 +98,10 @@ class JobTimeout(JobError):
     """Raised when `Job.wait` runs out of time; the job may still complete later."""
 
 
+class NoWorkerAvailable(JobTimeout):
+    """Raised when `Job.wait` runs out of time on a job that no worker can take: none is staked
+    for its model. The escrow comes back with `job.refund()` after the claim deadline."""
+
+
 class JobNotCompleted(JobError):
     """Raised when a job ended, or can only end, without a result (refunded, cancelled, expired)."""

@@ -16,7 +16,7 @@ from eth_typing import ChecksumAddress
 from eth_utils.address import to_checksum_address
 from web3.types import TxReceipt
 
-from ._errors import ConfigError, JobError, JobNotCompleted, JobTimeout, ResultMismatch
+from ._errors import ConfigError, JobError, JobNotCompleted, JobTimeout, NoWorkerAvailable, ResultMismatch
 from ._events import JobEvent
 from .storage import content_hash
 
@@ -336,5 +336,12 @@ class Waiter:
                 raise JobNotCompleted(f"job {job.id} expired without a result; call refund() to reclaim the escrow")
         elapsed = time.monotonic() - self.started
         if elapsed >= self.timeout:
+            registry = job.client.registry.functions
+            if phase == JobPhase.ASSIGNING and registry.totalWeight(job.terms.model_id).call() == 0:
+                raise NoWorkerAvailable(
+                    f"job {job.id} still assigning after {self.timeout:.0f} s: no worker is staked for its model "
+                    f"0x{job.terms.model_id.hex()}; job.refund() returns the escrow after the claim deadline "
+                    f"(unix time {job.terms.claim_deadline})"
+                )
             raise JobTimeout(f"job {job.id} still {phase.name.lower()} after {self.timeout:.0f} s")
         return None
