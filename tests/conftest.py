@@ -45,11 +45,12 @@ def wait_for(
 
 
 def metric_samples(text: str) -> dict[tuple[str, str], float]:
-    """Prometheus text as (sample name, outcome or model label) -> value."""
+    """Prometheus text as (sample name, outcome, model or reason label) -> value."""
     found = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
-            found[(sample.name, sample.labels.get("outcome") or sample.labels.get("model", ""))] = sample.value
+            label = sample.labels.get("outcome") or sample.labels.get("model") or sample.labels.get("reason", "")
+            found[(sample.name, label)] = sample.value
     return found
 
 

@@ -20,10 +20,12 @@ from assay import ECHO, AssayClient, JobPhase, TxPolicy, commitment_of
 from assay._events import EventDecoder
 from assay.devnet import ANVIL_KEYS
 from assay_worker.daemon import REORG_MARGIN, Worker, WorkerSettings
+from assay_worker.metrics import metrics_text
+from eth_account import Account
 from web3 import Web3
 from web3.exceptions import Web3RPCError
 
-from .conftest import MARKET_PARAMS, local_market
+from .conftest import MARKET_PARAMS, local_market, metric_samples
 
 REWARD = 10**15
 
@@ -229,3 +231,38 @@ def test_a_commit_without_a_receipt_is_not_run_and_committed_again_while_it_may_
             entry = worker.journal.get(job.id)
             assert entry is not None and entry.state == "revealed", worker.journal.history(job.id)
             assert runs == [1]
+
+
+def idle_metric(worker: Worker) -> dict[str, float]:
+    samples = metric_samples(metrics_text(worker).decode())
+    return {reason: value for (name, reason), value in samples.items() if name == "assay_worker_idle"}
+
+
+def test_the_worker_says_why_it_is_idle(tmp_path: Path) -> None:
+    """No gas, too little free stake for any job, no open job, then working: each in the log,
+    /health (`idle_reason`) and the `assay_worker_idle` metric."""
+    with local_market(tmp_path) as (chain, deployed):
+        w3 = chain.w3
+        broke = AssayClient(w3, Account.create().key.to_0x_hex(), deployment=deployed)
+        with in_process_worker(broke, tmp_path / "broke") as worker:
+            worker._poll_once()
+            assert worker.idle is not None and worker.idle.code == "no_gas"
+            assert f"send ETH to {broke.address}" in worker.health()["idle_reason"]
+            assert idle_metric(worker) == {"no_gas": 1}
+
+        client = AssayClient(w3, ANVIL_KEYS[2], deployment=deployed)
+        with in_process_worker(client, tmp_path / "funded", batch_size=1) as worker:
+            worker._poll_once()
+            assert worker.idle is not None and worker.idle.code == "low_stake"
+            assert "free stake 0 wei is below" in worker.health()["idle_reason"]
+            worker._ensure_stake()
+            worker.idle_checked = None  # checked every IDLE_CHECK seconds: now, for the test
+            worker._poll_once()
+            assert worker.idle is not None and worker.idle.code == "no_jobs"
+            assert idle_metric(worker) == {"no_jobs": 1}
+            requester = AssayClient(w3, ANVIL_KEYS[1], deployment=deployed)
+            requester.post_job(ECHO, "work at last", reward=REWARD)
+            worker.idle_checked = None
+            worker._poll_once()
+            assert worker.idle is None and worker.health()["idle_reason"] is None
+            assert idle_metric(worker) == {"none": 0}

@@ -42,6 +42,7 @@ from web3.types import TxReceipt
 
 from .api import ApiServer, create_app
 from .heads import HeadWatcher
+from .idle import IdleReason, idle_reason
 from .journal import FINISHED, Journal, JournalRecord, recent_jobs
 from .metrics import metrics_text
 from .residency import Residency
@@ -66,6 +67,8 @@ MAX_CALLS_PER_TX = 32
 LATEST = "latest"
 MAX_BACKOFF = 15.0
 """Longest pause between rounds while the RPC endpoint keeps failing (doubling from poll_interval)."""
+IDLE_CHECK = 15.0
+"""Seconds between checks of why the worker is idle (two or three RPC reads each)."""
 IDLE_ROUND = 10.0
 """Seconds between rounds with no job in flight while new blocks are pushed (a keepalive)."""
 READ_BATCH = 200
@@ -207,6 +210,8 @@ class Worker:
         self._count_waiting()
         self.scanner = LogScanner(client)
         self.last_round: float | None = None  # monotonic time the last poll round finished
+        self.idle: IdleReason | None = None  # why no job is being worked on, as of `idle_checked`
+        self.idle_checked: float | None = None
         self.calldata = Calldata(client.market.abi)
         self.saved_cursor = self.journal.cursor
         start = client.deployment.start_block
@@ -245,6 +250,7 @@ class Worker:
             "rpc_errors": self.counters.rpc_errors,
             "new_blocks": "pushed" if self.heads is not None and self.heads.connected.is_set() else "polled",
             "gas_spent_wei": self.counters.gas_spent_wei,
+            "idle_reason": self.idle.text if self.idle is not None else None,
         }
 
     def readiness(self) -> str | None:
@@ -342,6 +348,7 @@ class Worker:
             if resume != self.saved_cursor:
                 self.journal.cursor = self.saved_cursor = resume
             self._count_waiting()
+            self._check_idle()
             self.last_round = time.monotonic()
             self.failed_rounds = 0
         except AssayError as exc:  # a step the chain or the node refused: tried again, later
@@ -353,6 +360,22 @@ class Worker:
         except (DecodingError, ValueError) as exc:  # an empty or malformed answer is no answer
             self.failed_rounds += 1
             self._rpc_error(exc)
+
+    def _check_idle(self) -> None:
+        """Say (in the log, /health, /metrics) why the worker is idle, when that changes."""
+        if self.idle_checked is not None and time.monotonic() - self.idle_checked < IDLE_CHECK:
+            return
+        self.idle_checked = time.monotonic()
+        floors = {runtime.manifest.name: runtime.manifest.min_collateral for runtime in self.runtimes.values()}
+        reason = idle_reason(self.client, floors, len(self.views))
+        if reason != self.idle:
+            if reason is None:
+                log.info("working")
+            elif reason.code == "no_jobs":
+                log.info("idle: %s", reason.text)
+            else:
+                log.warning("idle: %s", reason.text)
+        self.idle = reason
 
     def _resume_block(self) -> int:
         """The block a restart must scan from: the next one, or the posting block of the oldest

@@ -62,6 +62,13 @@ class WorkerCollector(Collector):
         for model, count in worker.queue_depth.items():
             queue.add_metric([*values, model], count)
         yield queue
+        idle = GaugeMetricFamily(
+            "assay_worker_idle",
+            "1 with the reason the worker is idle (no_gas, low_stake, no_jobs); 0 with reason none while it works",
+            labels=[*labels, "reason"],
+        )
+        idle.add_metric([*values, worker.idle.code if worker.idle else "none"], 1 if worker.idle else 0)
+        yield idle
         block = GaugeMetricFamily("assay_worker_last_scanned_block", "Last block whose logs were read", labels=labels)
         block.add_metric(values, worker.cursor - 1)
         yield block

@@ -35,6 +35,7 @@ code {{ font-size: .8rem; }}
 </style></head><body>
 <h1>Assay worker <code>{escape(health["address"])}</code> <span class="badge">{escape(health["status"])}</span></h1>
 <p>chain {health["chain_id"]} · last scanned block {health["last_block"]}</p>
+{f'<p class="idle">idle: {escape(health["idle_reason"])}</p>' if health.get("idle_reason") else ""}
 <div class="cards">
 <div class="card">earned<b>{earned:.6f} ETH</b></div>
 <div class="card">jobs settled<b>{health["jobs_settled"]}</b></div>
