@@ -84,9 +84,11 @@ def test_full_lifecycle_pays_worker_and_treasury(
     result = job.wait(timeout=5)
     assert result.payload == payload and result.result_hash == content_hash(payload)
     assert result.worker == worker.address and result.json() == {"answer": 42}
-    assert job.info().success is True
-
     fee = REWARD * MARKET_PARAMS.fee_bps // 10_000
+    info = job.info()
+    assert info.success is True and (info.paid, info.fee, info.refunded) == (REWARD - fee, fee, 0)
+    assert info.callback_failed is False
+
     assert worker.balance() == REWARD - fee
     assert requester.balance(treasury) == fee
     assert worker.stake_of().locked == 0 and worker.stake_of().free == STAKE
@@ -94,6 +96,23 @@ def test_full_lifecycle_pays_worker_and_treasury(
     receipt = worker.withdraw()
     assert w3.eth.get_balance(worker.address) == before + REWARD - fee - gas_cost(receipt)
     assert w3.eth.get_balance(requester.market.address) == fee
+
+
+def test_a_failed_consumer_callback_shows_in_the_job_info(
+    requester: AssayClient, worker: AssayClient, result_server: tuple[ResultStore, str], w3: Web3
+) -> None:
+    """A consumer without `onJobSettled` (here the model registry) makes the callback revert;
+    the job settles and pays all the same, and its info says the callback failed."""
+    serve(worker)
+    job = requester.post_job(
+        ECHO, "call me back", reward=REWARD, consumer=requester.models.address, callback_gas=50_000
+    )
+    worker.submit_result(job, *publish(result_server, b"x"))
+    time_travel(w3, CHALLENGE_WINDOW)
+    requester.settle(job)
+    info = job.info()
+    assert info.success is True and info.callback_failed is True
+    assert info.paid == REWARD - REWARD * MARKET_PARAMS.fee_bps // 10_000
 
 
 def test_settle_pays_only_once(
@@ -189,7 +208,9 @@ def test_untaken_job_is_refunded_after_claim_deadline_and_the_no_show_pays(
     with pytest.raises(JobNotCompleted, match="expired"):
         job.wait(timeout=5)
     job.refund()
-    assert job.status() == JobPhase.CLOSED and job.info().success is False
+    info = job.info()
+    assert job.status() == JobPhase.CLOSED and info.success is False
+    assert (info.paid, info.fee, info.refunded) == (0, 0, REWARD)  # the no-show penalty is credited apart
     penalty = MARKET_PARAMS.no_show_penalty  # the drawn worker let its slot lapse
     assert requester.balance() == REWARD + penalty
     assert worker.stake_of().free == STAKE - penalty

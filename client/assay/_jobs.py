@@ -107,6 +107,14 @@ class JobInfo:
     challenge_end: int | None
     success: bool | None
     """None while open; True when settled with a result, False when refunded or cancelled."""
+    paid: int | None = None
+    """At settlement: the reward paid to workers (wei, or token units)."""
+    fee: int | None = None
+    """At settlement: the protocol fee taken from the reward."""
+    refunded: int | None = None
+    """At settlement: what went back to the requester."""
+    callback_failed: bool = False
+    """The consumer contract's callback reverted or ran out of its gas (the job settled anyway)."""
 
     @property
     def requester(self) -> ChecksumAddress:
@@ -194,11 +202,18 @@ class Job:
             args = submitted[-1].args
             worker, result_hash, challenge_end = args["worker"], bytes(args["resultHash"]), args["challengeEnd"]
         settled = _named(history, "JobSettled")
+        paid = fee = refunded = None
         if phase == JobPhase.CLOSED:
             success = bool(settled and settled[-1].args["success"])
             if success:
                 result_hash = bytes(settled[-1].args["resultHash"])
-        return JobInfo(self.id, phase, terms, worker, result_hash, challenge_end, success)
+        if settled:
+            args = settled[-1].args
+            paid, fee, refunded = int(args["paid"]), int(args["fee"]), int(args["refunded"])
+        callback_failed = bool(_named(history, "CallbackFailed"))
+        return JobInfo(
+            self.id, phase, terms, worker, result_hash, challenge_end, success, paid, fee, refunded, callback_failed
+        )
 
     def outcome(self) -> tuple[str, bytes, str]:
         """The `IAssayMarket.Outcome` of a single-slot job, from its events: (worker who took the

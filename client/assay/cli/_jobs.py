@@ -34,6 +34,10 @@ def info_record(info: JobInfo) -> dict[str, Any]:
         "challenge_end": info.challenge_end or None,
         "success": info.success,
         "result_hash": "0x" + info.result_hash.hex() if info.result_hash else None,
+        "paid_wei": info.paid,
+        "fee_wei": info.fee,
+        "refunded_wei": info.refunded,
+        "callback_failed": info.callback_failed,
     }
 
 
@@ -137,7 +141,9 @@ def status(settings: Settings, job_id: int, as_json: bool) -> None:
         return
     table = Table(show_header=False, box=None)
     for key, value in record.items():
-        table.add_row(key.removesuffix("_wei"), eth(value) if key.endswith("_wei") else str(value))
+        table.add_row(
+            key.removesuffix("_wei"), eth(value) if key.endswith("_wei") and value is not None else str(value)
+        )
     console.print(table)
 
 
