@@ -99,6 +99,11 @@ def test_models_list_register_and_builtin(devnet: tuple[Path, str], tmp_path: Pa
     assert "acme/classifier-v2" in text and "audit 250 bps" in text
     bad = assay(cwd, "--dev-account", "3", "models", "register", str(tmp_path / "absent.json"), check=False)
     assert bad.returncode == 2 and "neither a built-in model" in bad.stderr
+    posted = assay(cwd, "--dev-account", "3", "job", "post", added["model_id"], "x", "--reward", "0.01")
+    status = assay_json(cwd, "job", "status", posted.stdout.strip())
+    assert status["model_id"] == added["model_id"]
+    table = assay(cwd, "job", "status", posted.stdout.strip()).stdout  # tables go to stdout, for pipes
+    assert "assigning" in table and added["model_id"] in table
 
 
 def test_post_wait_status_list_with_a_real_worker(devnet: tuple[Path, str], tmp_path: Path) -> None:

@@ -28,6 +28,8 @@ PASSWORD_ENV = "ASSAY_KEYSTORE_PASSWORD"
 
 console = Console(stderr=True, highlight=False)
 """Progress and messages go to stderr so stdout stays clean for --json."""
+output = Console(highlight=False)
+"""What a command was asked for (tables) goes to stdout, so it can be piped."""
 
 
 @dataclass

@@ -15,8 +15,8 @@ from rich.table import Table
 from .._async import AsyncAssayClient
 from .._events import JobEvent
 from .._jobs import Job, JobInfo, JobPhase, JobResult
-from .._models import BUILTIN_MODELS
-from ._context import ADDRESS, Settings, console, emit_json, eth, json_option, parse_eth, pass_settings
+from .._models import BUILTIN_MODELS, ModelManifest
+from ._context import ADDRESS, Settings, console, emit_json, eth, json_option, output, parse_eth, pass_settings
 
 
 def info_record(info: JobInfo) -> dict[str, Any]:
@@ -52,13 +52,34 @@ def result_record(result: JobResult) -> dict[str, Any]:
     }
 
 
+class ModelType(click.ParamType):
+    """A built-in model's name, or any registered model's 0x id (`assay models list`)."""
+
+    name = "model"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> ModelManifest | bytes:
+        if isinstance(value, ModelManifest | bytes):
+            return value
+        if value in BUILTIN_MODELS:
+            return BUILTIN_MODELS[value]
+        text = str(value).lower().removeprefix("0x")
+        if len(text) == 64 and all(c in "0123456789abcdef" for c in text):
+            return bytes.fromhex(text)
+        self.fail(
+            f"{value!r} is neither a built-in model ({', '.join(sorted(BUILTIN_MODELS))}) nor a 0x model id "
+            "(`assay models list` shows the registered ones)",
+            param,
+            ctx,
+        )
+
+
 @click.group()
 def job() -> None:
     """Post and follow inference jobs."""
 
 
 @job.command()
-@click.argument("model", type=click.Choice(sorted(BUILTIN_MODELS)))
+@click.argument("model", type=ModelType())
 @click.argument("job_input", metavar="INPUT", required=False)
 @click.option(
     "--input-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="read INPUT from a file"
@@ -74,7 +95,7 @@ def job() -> None:
 @pass_settings
 def post(
     settings: Settings,
-    model: str,
+    model: ModelManifest | bytes,
     job_input: str | None,
     input_file: Path | None,
     input_uri: str | None,
@@ -86,14 +107,15 @@ def post(
     timeout: float,
     as_json: bool,
 ) -> None:
-    """Post a job running MODEL on INPUT (text) and print its id."""
+    """Post a job running MODEL (a built-in model's name or a registered model's 0x id) on INPUT
+    (text) and print its id."""
     if (job_input is None) == (input_file is None):
         raise click.UsageError("give exactly one of INPUT or --input-file")
     data = input_file.read_bytes() if input_file else str(job_input).encode()
     client = settings.client()
     with console.status("posting job…"):
         posted = client.post_job(
-            BUILTIN_MODELS[model],
+            model,
             data,
             reward=parse_eth(reward),
             redundancy=redundancy,
@@ -139,12 +161,9 @@ def status(settings: Settings, job_id: int, as_json: bool) -> None:
     if as_json:
         emit_json(record)
         return
-    table = Table(show_header=False, box=None)
-    for key, value in record.items():
-        table.add_row(
-            key.removesuffix("_wei"), eth(value) if key.endswith("_wei") and value is not None else str(value)
-        )
-    console.print(table)
+    for key, value in record.items():  # plain lines on stdout: never cut, easy to grep
+        shown = eth(value) if key.endswith("_wei") and value is not None else str(value)
+        click.echo(f"{key.removesuffix('_wei'):<16} {shown}")
 
 
 @job.command()
@@ -180,7 +199,7 @@ def list_jobs(settings: Settings, requester: str | None, mine: bool, phases: tup
     table = Table("id", "phase", "reward", "requester", "worker")
     for r in records:
         table.add_row(str(r["id"]), r["phase"], eth(r["reward_wei"]), r["requester"], r["worker"] or "-")
-    console.print(table)
+    output.print(table)
 
 
 @job.command()
