@@ -59,6 +59,11 @@ def test_a_keystore_is_refused_with_the_wrong_password_or_loose_permissions(tmp_
         load_keystore(path, "correct horse")
     with pytest.raises(ConfigError, match="cannot read"):
         load_keystore(tmp_path / "missing.json", "x")
+    for text in ("{}", "[]", '{"crypto": {}}'):
+        (tmp_path / "odd.json").write_text(text)
+        (tmp_path / "odd.json").chmod(0o600)
+        with pytest.raises(ConfigError, match=r"not (an|a valid) eth-account keystore"):
+            load_keystore(tmp_path / "odd.json", "x")
 
 
 def test_an_external_signer_signs_every_transaction(w3: Web3, deployment: Deployment) -> None:
@@ -75,3 +80,7 @@ def test_an_external_signer_signs_every_transaction(w3: Web3, deployment: Deploy
 def test_an_object_that_cannot_sign_is_refused(w3: Web3, deployment: Deployment) -> None:
     with pytest.raises(ConfigError, match="private key or a Signer, got bytes"):
         AssayClient(w3, bytes.fromhex(ANVIL_KEYS[1][2:]), deployment=deployment)  # type: ignore[arg-type]
+    for bad in ("0x1234", "not hex at all", ANVIL_KEYS[1] + "00"):
+        with pytest.raises(ConfigError, match="not 32 bytes of hex") as caught:
+            AssayClient(w3, bad, deployment=deployment)
+        assert bad not in str(caught.value)  # a key is never echoed

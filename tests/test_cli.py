@@ -232,6 +232,14 @@ def test_usage_errors_are_one_clear_line(devnet: tuple[Path, str], args: list[st
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
+def test_a_malformed_key_or_a_dead_node_is_one_clear_line(devnet: tuple[Path, str], tmp_path: Path) -> None:
+    env = os.environ | {"ASSAY_PRIVATE_KEY": "0x1234"}
+    result = assay(devnet[0], "job", "cancel", "1", env=env, check=False)
+    assert result.returncode == 2 and "is not a private key" in result.stderr and "Traceback" not in result.stderr
+    down = assay(tmp_path, "--rpc-url", f"http://127.0.0.1:{free_port()}", "--dev-account", "1", "balance", check=False)
+    assert down.returncode == 1 and "cannot reach the RPC endpoint" in down.stderr and "Traceback" not in down.stderr
+
+
 def test_unreachable_rpc_says_so(tmp_path: Path) -> None:
     result = assay(tmp_path, "--rpc-url", f"http://127.0.0.1:{free_port()}", "job", "status", "1", check=False)
     assert result.returncode == 1 and "cannot reach the RPC endpoint" in result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import binascii
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -83,7 +84,7 @@ class AssayClient:
         )
         if account is not None and not isinstance(account, str | Signer):
             raise ConfigError(f"account must be a private key or a Signer, got {type(account).__name__}")
-        self._account: Signer | None = Account.from_key(account) if isinstance(account, str) else account
+        self._account: Signer | None = _account_from_key(account) if isinstance(account, str) else account
         # one manager per account: it holds the nonce, so every transaction must go through it
         self._transactions = TxManager(self.w3, self._account, fees) if self._account else None
         try:
@@ -441,3 +442,12 @@ ERC20_ABI: list[dict[str, Any]] = [
     )
 ]
 """The three ERC-20 functions the client uses."""
+
+
+def _account_from_key(key: str) -> Signer:
+    """The account of a hex private key; `ConfigError` (never echoing the key) when it is not one."""
+    try:
+        account: Signer = Account.from_key(key)
+    except (ValueError, TypeError, binascii.Error):
+        raise ConfigError("the private key is not 32 bytes of hex (0x and 64 hex digits)") from None
+    return account

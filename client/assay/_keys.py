@@ -47,8 +47,12 @@ def decrypt_keystore(path: str | os.PathLike[str], password: str) -> LocalAccoun
         encrypted = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot read keystore {path}: {exc}") from exc
+    if not isinstance(encrypted, dict) or "crypto" not in {key.lower() for key in encrypted}:
+        raise ConfigError(f"{path} is not an eth-account keystore (no 'crypto' section)")
     try:
         account: LocalAccount = Account.from_key(Account.decrypt(encrypted, password))
     except ValueError:
         raise ConfigError(f"wrong password for keystore {path}") from None
+    except (KeyError, TypeError) as exc:
+        raise ConfigError(f"{path} is not a valid eth-account keystore (missing {exc})") from None
     return account

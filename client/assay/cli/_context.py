@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import binascii
 import json
 import os
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from web3 import Web3
 
 from .._client import AssayClient
 from .._deployments import Deployment
-from .._errors import ConfigError
+from .._errors import ChainError, ConfigError
 from .._keys import decrypt_keystore
 from ..devnet import dev_key
 
@@ -48,14 +49,21 @@ class Settings:
     def account(self, w3: Web3) -> LocalAccount:
         if self.dev_account is not None:
             try:
-                return from_key(dev_key(self.dev_account, w3.eth.chain_id))
+                chain_id = w3.eth.chain_id
+            except Exception as exc:  # any transport failure, as AssayClient reports it
+                raise ChainError(f"cannot reach the RPC endpoint {self.rpc_url} ({exc}); is the node running?") from exc
+            try:
+                return from_key(dev_key(self.dev_account, chain_id))
             except ConfigError as exc:
                 raise click.UsageError(f"--dev-account: {exc}") from None
         if self.keystore:
             return load_keystore(Path(self.keystore))
         key = os.environ.get(KEY_ENV)
         if key:
-            return from_key(key)
+            try:
+                return from_key(key)
+            except (ValueError, TypeError, binascii.Error):
+                raise click.UsageError(f"${KEY_ENV} is not a private key (0x and 64 hex digits)") from None
         raise click.UsageError(
             f"no account: pass --keystore FILE (password from ${PASSWORD_ENV} or a prompt), set ${KEY_ENV}, "
             "or use --dev-account N on a local chain"
