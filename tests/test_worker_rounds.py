@@ -266,3 +266,14 @@ def test_the_worker_says_why_it_is_idle(tmp_path: Path) -> None:
             worker._poll_once()
             assert worker.idle is None and worker.health()["idle_reason"] is None
             assert idle_metric(worker) == {"none": 0}
+
+
+def test_several_jobs_are_read_again_in_one_scan(w3: Web3, deployment: Any) -> None:
+    """Jobs resumed after a restart are read back with one log filter naming all their ids."""
+    requester = AssayClient(w3, ANVIL_KEYS[1], deployment=deployment)
+    jobs = requester.post_jobs(ECHO, ["first", "second", "third"], reward=REWARD)
+    decoder = EventDecoder(deployment.market, requester.market.abi)
+    wanted = [jobs[0].id, jobs[2].id]
+    events = list(decoder.scan(w3, deployment.start_block, w3.eth.block_number, wanted))
+    assert {event.job_id for event in events} == set(wanted)
+    assert sorted(event.job_id for event in events if event.name == "JobPosted") == wanted

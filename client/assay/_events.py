@@ -98,11 +98,14 @@ class EventDecoder:
                 data = [(arg["name"], kind) for arg, kind in zip(inputs, types, strict=True) if not arg["indexed"]]
                 self._by_topic[topic] = _Codec(item["name"], indexed, [n for n, _ in data], [k for _, k in data])
 
-    def topics(self, job_id: int | None = None) -> list[Any]:
-        """The `topics` of a log filter for these events (of `job_id` only, when given)."""
+    def topics(self, job_id: int | Sequence[int] | None = None) -> list[Any]:
+        """The `topics` of a log filter for these events (of `job_id` only, or of any of several
+        job ids, when given)."""
         topics: list[Any] = [["0x" + topic.hex() for topic in self._by_topic]]
-        if job_id is not None:
+        if isinstance(job_id, int):
             topics.append("0x" + job_id.to_bytes(32, "big").hex())
+        elif job_id is not None:
+            topics.append(["0x" + one.to_bytes(32, "big").hex() for one in job_id])
         return topics
 
     def decode(self, logs: Iterable[LogReceipt | Mapping[str, Any]]) -> Iterator[JobEvent]:
@@ -123,11 +126,13 @@ class EventDecoder:
                 _as_bytes(log.get("blockHash") or b""),
             )
 
-    def scan(self, w3: Web3, from_block: int, to_block: int, job_id: int | None = None) -> Iterator[JobEvent]:
+    def scan(
+        self, w3: Web3, from_block: int, to_block: int, job_id: int | Sequence[int] | None = None
+    ) -> Iterator[JobEvent]:
         """Events from `from_block` to `to_block` (inclusive), oldest first, one eth_getLogs per
-        `self.page` blocks; only `job_id`'s when given. A range the provider refuses (each has its
-        own block or result limit, code and message) is tried again at half the size, down to one
-        block; that page size is kept for later scans."""
+        `self.page` blocks; only those of `job_id` (one id or several) when given. A range the
+        provider refuses (each has its own block or result limit, code and message) is tried
+        again at half the size, down to one block; that page size is kept for later scans."""
         start = from_block
         while start <= to_block:
             end = min(to_block, start + self.page - 1)
@@ -143,7 +148,7 @@ class EventDecoder:
             yield from self.decode(logs)
             start = end + 1
 
-    def filter(self, from_block: int, to_block: int, job_id: int | None = None) -> FilterParams:
+    def filter(self, from_block: int, to_block: int, job_id: int | Sequence[int] | None = None) -> FilterParams:
         """The eth_getLogs filter for these events from `from_block` to `to_block`."""
         return {"address": self.address, "fromBlock": from_block, "toBlock": to_block, "topics": self.topics(job_id)}
 

@@ -71,6 +71,8 @@ IDLE_CHECK = 15.0
 """Seconds between checks of why the worker is idle (two or three RPC reads each)."""
 IDLE_ROUND = 10.0
 """Seconds between rounds with no job in flight while new blocks are pushed (a keepalive)."""
+LOAD_AT_ONCE = 50
+"""Job ids in one eth_getLogs filter when jobs are read again from the market's start."""
 READ_BATCH = 200
 """Read calls per JSON-RPC batch request."""
 
@@ -335,8 +337,8 @@ class Worker:
         try:
             self._detect_reorg()
             head = self.client.w3.eth.block_number - self.settings.confirmations
-            for job_id in sorted(self.retry):
-                self._load(job_id, head)
+            if self.retry:
+                self._load(sorted(self.retry), head)
             for event in self.scanner.scan(self.cursor, head):
                 self._on_event(event)
             if head >= self.cursor:
@@ -385,22 +387,28 @@ class Worker:
         waiting = [view.posted_block for view in self.views.values() if view.slot_of(me)[0] is None]
         return min([self.cursor, *waiting])
 
-    def _load(self, job_id: int, head: int) -> None:
-        """Follow `job_id` again from its whole history (a resumed or re-examined job)."""
-        view: JobView | None = None
-        for event in self.scanner.scan(self.client.deployment.start_block, head, job_id):
-            if event.name == "JobPosted":
-                view = self._view_of(event)
-            elif view is not None:
-                view.apply(event.name, event.args)
-        self.retry.discard(job_id)
-        if view is None:
-            log.warning("job %d: no longer on chain (reorganised away); dropped", job_id)
-            self.views.pop(job_id, None)
-            if self.journal.get(job_id) is not None:
-                self.journal.record(job_id, "lost", "no JobPosted event on this chain")
-        else:
-            self.views[job_id] = view
+    def _load(self, job_ids: list[int], head: int, since: int | None = None) -> None:
+        """Follow `job_ids` again from their whole history (resumed or re-examined jobs): one
+        scan from `since` (default: the market's first block) for all of them, `LOAD_AT_ONCE`
+        ids per log filter."""
+        start = self.client.deployment.start_block if since is None else since
+        for first in range(0, len(job_ids), LOAD_AT_ONCE):
+            chunk = job_ids[first : first + LOAD_AT_ONCE]
+            views: dict[int, JobView] = {}
+            for event in self.scanner.scan(start, head, chunk):
+                if event.name == "JobPosted":
+                    views[event.job_id] = self._view_of(event)
+                elif event.job_id in views:
+                    views[event.job_id].apply(event.name, event.args)
+            for job_id in chunk:
+                self.retry.discard(job_id)
+                if job_id in views:
+                    self.views[job_id] = views[job_id]
+                    continue
+                log.warning("job %d: no longer on chain (reorganised away); dropped", job_id)
+                self.views.pop(job_id, None)
+                if self.journal.get(job_id) is not None:
+                    self.journal.record(job_id, "lost", "no JobPosted event on this chain")
 
     def _view_of(self, event: JobEvent) -> JobView:
         args = event.args
@@ -712,11 +720,12 @@ class Worker:
             intent = JournalRecord(view.job_id, "settling")
             steps.append(_Step(view, "settle", [view.outcome(), result], intent))
         self._send_steps(steps, lambda step: None)
-        head = self.client.w3.eth.block_number
+        unsettled = [view for view in views if not view.closed]
+        if unsettled:  # our settle failed: most likely someone else's landed first
+            since = min(view.posted_block for view in unsettled)
+            self._load([view.job_id for view in unsettled], self.client.w3.eth.block_number, since)
         for view in views:
-            if not view.closed:  # our settle failed: most likely someone else's landed first
-                self._load(view.job_id, head)
-                view = self.views.get(view.job_id, view)
+            view = self.views.get(view.job_id, view)
             if view.closed:
                 self._closed(view)
 

@@ -6,7 +6,7 @@ an event twice is harmless (a re-scan after a restart or a reorg repeats some)."
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,9 +95,9 @@ class LogScanner:
         self.client = client
         self._decoder = EventDecoder(client.market.address, client.market.abi, EVENTS)
 
-    def scan(self, from_block: int, to_block: int, job_id: int | None = None) -> Iterator[JobEvent]:
+    def scan(self, from_block: int, to_block: int, job_id: int | Sequence[int] | None = None) -> Iterator[JobEvent]:
         """Decoded job events from `from_block` to `to_block` (inclusive), oldest first; only
-        `job_id`'s when given."""
+        those of `job_id` (one id or several) when given."""
         return self._decoder.scan(self.client.w3, from_block, to_block, job_id)
 
     def decode(self, logs: Iterable[LogReceipt]) -> Iterator[JobEvent]:
