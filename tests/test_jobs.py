@@ -312,6 +312,9 @@ def test_wait_on_a_job_no_worker_can_take_says_so(requester: AssayClient) -> Non
         ({"consumer": "0x" + "11" * 20}, "needs callback_gas between 1 and 2,000,000, got 0"),
         ({"consumer": "0x123", "callback_gas": 100_000}, "is not an address"),
         ({"reward": 2**128}, r"below 2\*\*128"),
+        ({"claim_timeout": 60.5}, "whole number of seconds"),
+        ({"allowlist": ["0xabc"]}, "allowlist entry '0xabc' is not an address"),
+        ({"token": "0x12"}, "token '0x12' is not an address"),
     ],
 )
 def test_post_job_validates_before_sending(
@@ -385,3 +388,13 @@ def test_deploy_bounds_match_the_contracts(requester: AssayClient) -> None:
         "committee_penalty": 2**128 - 1,
     }
     assert {name: high for name, _low, high in _BOUNDS} == on_chain
+
+
+def test_reads_take_addresses_in_any_case_and_refuse_what_is_not_one(requester: AssayClient) -> None:
+    lower = requester.address.lower()
+    assert requester.balance(lower) == requester.balance(requester.address)
+    assert requester.stake_of(lower) == requester.stake_of(requester.address)
+    with pytest.raises(ConfigError, match="account '0xnope' is not an address"):
+        requester.balance("0xnope")
+    with pytest.raises(ConfigError, match="non-negative integer"):
+        requester.job(-1)

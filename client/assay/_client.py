@@ -174,7 +174,7 @@ class AssayClient:
         options = (token, claim_timeout, result_timeout, input_uri, consumer, callback_gas)
         model_id = self._registered(model)
         request, data, uri = self._request(model_id, job_input, reward, redundancy, *options, self._chain_now())
-        request = (*request[:-1], [to_checksum_address(a) for a in allowlist])
+        request = (*request[:-1], [as_address(a, "allowlist entry") for a in allowlist])
         if len(allowlist) > MAX_ALLOWLIST:
             raise ConfigError(f"an allowlist names at most {MAX_ALLOWLIST} workers, got {len(allowlist)}")
         value = self._fund(token, reward)
@@ -252,13 +252,15 @@ class AssayClient:
             )
         if input_uri is not None:
             _check_input_uri(input_uri)
+        for name, seconds in (("claim_timeout", claim_timeout), ("result_timeout", result_timeout)):
+            if isinstance(seconds, bool) or not isinstance(seconds, int):
+                raise ConfigError(f"{name} is a whole number of seconds, got {seconds!r}")
         if not 0 < claim_timeout < result_timeout:
             raise ConfigError(f"need 0 < claim_timeout < result_timeout, got {claim_timeout} and {result_timeout}")
         if consumer is None and callback_gas:
             raise ConfigError("callback_gas needs a consumer contract")
         if consumer is not None:
-            if not is_address(consumer):
-                raise ConfigError(f"consumer {consumer!r} is not an address")
+            as_address(consumer, "consumer")
             if not 0 < callback_gas <= MAX_CALLBACK_GAS:
                 # with no gas the callback always fails, and the job still settles without it
                 raise ConfigError(
@@ -269,12 +271,12 @@ class AssayClient:
             input_uri = _check_input_uri(self.storage.put(data))
         request: tuple[Any, ...] = (
             model_id,
-            to_checksum_address(token or ZERO_ADDRESS),
+            as_address(token or ZERO_ADDRESS, "token"),
             reward,
             redundancy,
             now + claim_timeout,
             now + result_timeout,
-            to_checksum_address(consumer or ZERO_ADDRESS),
+            as_address(consumer or ZERO_ADDRESS, "consumer"),
             callback_gas,
             bytes(32) if input_uri is None else content_hash(data),
             [],
@@ -285,7 +287,7 @@ class AssayClient:
         """The ETH to send with a post; for a token reward, check the balance and approve the market."""
         if token is None:
             return amount
-        token = to_checksum_address(token)
+        token = as_address(token, "token")
         # checked before any approval: a refused post must leave no allowance (nor spend a nonce)
         if not self.market.functions.tokenConfig(token).call()[0]:
             raise MarketTokenNotAllowed("MarketTokenNotAllowed", {"token": token}, "postJob")
@@ -299,18 +301,21 @@ class AssayClient:
 
     def job(self, job_id: int) -> Job:
         """A handle on an existing job."""
+        if isinstance(job_id, bool) or not isinstance(job_id, int) or not 0 <= job_id < 2**256:
+            raise ConfigError(f"a job id is a non-negative integer, got {job_id!r}")
         return Job(self, job_id)
 
     def jobs(self, requester: str | None = None) -> list[Job]:
         """Every job posted on this market, oldest first; only `requester`'s when given."""
-        filters = {"requester": requester} if requester else None
+        filters = {"requester": as_address(requester, "requester")} if requester else None
         head = self.w3.eth.block_number
         events = iter_logs(self.market.events.JobPosted, self.deployment.start_block, head, argument_filters=filters)
         return [Job(self, int(e["args"]["jobId"]), JobTerms.from_event(e["args"]["terms"])) for e in events]
 
     def balance(self, account: str | None = None, token: str | None = None) -> int:
         """What `account` (default: this client's) can withdraw from the market, in wei or `token` units."""
-        return int(self.market.functions.balanceOf(token or ZERO_ADDRESS, account or self.address).call())
+        owner = as_address(account, "account") if account else self.address
+        return int(self.market.functions.balanceOf(as_address(token or ZERO_ADDRESS, "token"), owner).call())
 
     def withdraw(self, token: str | None = None) -> TxReceipt:
         """Withdraw this account's whole market balance (payouts, refunds, fees) of ETH or `token`."""
@@ -330,7 +335,8 @@ class AssayClient:
 
     def stake_of(self, account: str | None = None) -> StakeInfo:
         """The stake of `account` (default: this client's)."""
-        free, locked, unstaking, unlock_at = self.registry.functions.stakeOf(account or self.address).call()
+        owner = as_address(account, "account") if account else self.address
+        free, locked, unstaking, unlock_at = self.registry.functions.stakeOf(owner).call()
         return StakeInfo(free, locked, unstaking, unlock_at)
 
     def request_unstake(self, amount: int) -> TxReceipt:
@@ -451,3 +457,10 @@ def _account_from_key(key: str) -> Signer:
     except (ValueError, TypeError, binascii.Error):
         raise ConfigError("the private key is not 32 bytes of hex (0x and 64 hex digits)") from None
     return account
+
+
+def as_address(value: str, what: str) -> ChecksumAddress:
+    """`value` as a checksummed address (any letter case accepted); `ConfigError` naming `what` otherwise."""
+    if not isinstance(value, str) or not is_address(value.lower()):
+        raise ConfigError(f"{what} {value!r} is not an address (0x and 40 hex digits)")
+    return to_checksum_address(value.lower())

@@ -13,11 +13,10 @@ from typing import Any
 import click
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_utils.address import is_address, to_checksum_address
 from rich.console import Console
 from web3 import Web3
 
-from .._client import AssayClient
+from .._client import AssayClient, as_address
 from .._deployments import Deployment
 from .._errors import ChainError, ConfigError
 from .._keys import decrypt_keystore
@@ -108,9 +107,10 @@ class AddressType(click.ParamType):
     name = "address"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        if not isinstance(value, str) or not is_address(value.lower()):
+        try:
+            return as_address(value, "")
+        except ConfigError:
             self.fail(f"{value!r} is not an Ethereum address (0x and 40 hex digits)", param, ctx)
-        return to_checksum_address(value.lower())
 
 
 ADDRESS = AddressType()
