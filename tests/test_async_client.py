@@ -5,10 +5,14 @@ websocket subscription (anvil serves both on one port)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import socket
+import threading
 from collections.abc import AsyncIterator, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import pytest
 from assay import (
@@ -271,7 +275,7 @@ def test_a_websocket_that_cannot_connect_or_goes_away_raises_chain_error(
 
     async def unreachable() -> None:
         with pytest.raises(ChainError, match="follow again from block"):
-            await take(nowhere.events(), 1)
+            await take(nowhere.events(reconnects=0), 1)
 
     run(unreachable())
 
@@ -281,10 +285,79 @@ def test_a_websocket_that_cannot_connect_or_goes_away_raises_chain_error(
         )
 
         async def node_stops() -> None:
-            follower = asyncio.create_task(take(client.events(), 1))
+            follower = asyncio.create_task(take(client.events(reconnects=1), 1))
             await asyncio.sleep(1.0)  # subscribed
             await asyncio.to_thread(chain.stop)
-            with pytest.raises(ChainError, match="follow again from block"):
+            with pytest.raises(ChainError, match="follow again from block"):  # after one more try
                 await follower
 
         run(node_stops())
+
+
+class CuttableProxy:
+    """A TCP proxy in front of anvil whose open connections can be cut, as a load balancer or a
+    flaky network drops a websocket."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.open: list[socket.socket] = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+            with self.lock:
+                self.open += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                end.close()
+
+    def cut(self) -> None:
+        with self.lock:
+            for connection in self.open:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
+            self.open.clear()
+
+    def close(self) -> None:
+        self.cut()
+        self.listener.close()
+
+
+def test_a_dropped_websocket_is_connected_again_without_losing_or_repeating_events(
+    anvil: Anvil, w3: Web3, deployment: Deployment
+) -> None:
+    proxy = CuttableProxy(int(urlsplit(anvil.url).port or 0))
+    requester = twin(w3, deployment, 1, f"ws://127.0.0.1:{proxy.port}")
+
+    async def scenario() -> None:
+        follower = asyncio.create_task(take(requester.events(), 4))
+        await asyncio.sleep(0.5)  # subscribed
+        first = await requester.post_job(ECHO, "before the cut", reward=REWARD)
+        await asyncio.sleep(0.3)  # pushed and passed on
+        proxy.cut()
+        during = [await requester.post_job(ECHO, f"while reconnecting {n}", reward=REWARD) for n in range(3)]
+        events = await follower
+        assert [(e.name, e.job_id) for e in events] == [("JobPosted", job.id) for job in (first, *during)]
+
+    try:
+        run(scenario())
+    finally:
+        proxy.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Iterable
 from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
@@ -27,6 +28,8 @@ from ._events import JOB_EVENTS, EventDecoder, JobEvent, pages
 from ._jobs import Job, JobInfo, JobPhase, JobResult, JobTerms, ProgressCallback, Waiter
 from ._keys import Signer
 from ._logs import LOG_PAGE
+
+_log = logging.getLogger("assay")
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -161,9 +164,12 @@ class AsyncAssayClient:
         names: Iterable[str] = JOB_EVENTS,
         poll_interval: float = 1.0,
         confirmations: int = 0,
+        reconnects: int = 5,
     ) -> AsyncIterator[JobEvent]:
-        """Follow the market's job events, oldest first, until the consumer stops iterating
-        (or, with a websocket, until it fails: `ChainError` says the block to follow again from).
+        """Follow the market's job events, oldest first, until the consumer stops iterating.
+        A dropped websocket is connected again (up to `reconnects` times in a row, with growing
+        pauses) and the stream resumes where it stopped, with no event lost or repeated; past
+        that, `ChainError` says the block to follow again from.
 
         Starts at `from_block` (default: the next block) and reads past blocks in `LOG_PAGE`
         pages; only `job_id`'s events when given, and only the events in `names`. New events come
@@ -187,40 +193,78 @@ class AsyncAssayClient:
                     yield event
                 cursor = end + 1
         else:
-            # closed at once when the consumer stops early, not whenever the loop collects it
-            async with contextlib.aclosing(self._pushed(decoder, cursor, job_id)) as pushed:
-                async for event in pushed:
-                    yield event
+            followed = _Followed(cursor)
+            failures = 0
+            while True:
+                try:
+                    # closed at once when the consumer stops early, not whenever the loop collects it
+                    async with contextlib.aclosing(self._pushed(decoder, followed, job_id)) as pushed:
+                        async for event in pushed:
+                            failures = 0  # subscribed and delivering: the connection is good again
+                            yield event
+                except ChainError as exc:
+                    failures += 1
+                    if failures > reconnects:
+                        raise
+                    _log.warning("%s; connecting again (%d of %d)", exc, failures, reconnects)
+                    await asyncio.sleep(min(MAX_RECONNECT_PAUSE, 0.25 * 2**failures))
 
-    async def _pushed(self, decoder: EventDecoder, cursor: int, job_id: int | None) -> AsyncGenerator[JobEvent, None]:
-        """Subscribe first, then read the past up to the head seen after subscribing, both from
-        the same node, then pass on pushed logs: a pushed log the past read already gave (same
-        block hash and log index) is skipped, so there is no gap and no event twice, and a
-        reorged block's replacement logs still come through."""
+    async def _pushed(
+        self, decoder: EventDecoder, followed: _Followed, job_id: int | None
+    ) -> AsyncGenerator[JobEvent, None]:
+        """Subscribe first, then read the past from `followed.next_block` up to the head seen
+        after subscribing, both from the same node, then pass on pushed logs: a log already
+        passed on (same block hash and log index, also before a reconnect) is skipped, so there
+        is no gap and no event twice, and a reorged block's replacement logs still come through."""
         assert self.ws_url is not None
-        last = cursor - 1
         try:
             async with AsyncWeb3(WebSocketProvider(self.ws_url)) as w3:
                 criteria: LogsSubscriptionArg = {"address": decoder.address, "topics": decoder.topics(job_id)}
                 await w3.eth.subscribe("logs", criteria)
                 caught_up = int(await w3.eth.block_number)
-                seen: set[tuple[bytes, int]] = set()
-                for start, end in pages(cursor, caught_up):
+                for start, end in pages(followed.next_block, caught_up):
                     for event in decoder.decode(await w3.eth.get_logs(decoder.filter(start, end, job_id))):
-                        seen.add((event.block_hash, event.log_index))
-                        last = event.block_number
-                        yield event
+                        if followed.first_time(event):
+                            yield event
                 async for message in w3.socket.process_subscriptions():
                     for event in decoder.decode([message["result"]]):
-                        if event.removed or (event.block_hash, event.log_index) not in seen:
-                            last = max(last, event.block_number)
+                        if event.removed or followed.first_time(event):
                             yield event
         except (OSError, WebSocketException, Web3Exception) as exc:
             raise ChainError(
                 f"websocket {self.ws_url} failed ({exc}); is the node serving websockets there? "
-                f"follow again from block {last + 1}"
+                f"follow again from block {followed.next_block}"
             ) from exc
-        raise ChainError(f"websocket {self.ws_url} closed the subscription; follow again from block {last + 1}")
+        raise ChainError(
+            f"websocket {self.ws_url} closed the subscription; follow again from block {followed.next_block}"
+        )
+
+
+MAX_RECONNECT_PAUSE = 10.0
+"""Longest pause before connecting a dropped websocket again."""
+
+
+class _Followed:
+    """How far a followed event stream got: a reconnect reads the past again from the block of
+    the last event passed on (later logs of that block may not have come yet) and skips the logs
+    already passed on."""
+
+    KEEP_BLOCKS = 64  # passed-on logs remembered below the resume block (reorg depth)
+
+    def __init__(self, next_block: int) -> None:
+        self.next_block = next_block
+        self.passed: dict[tuple[bytes, int], int] = {}  # (block hash, log index) -> block number
+
+    def first_time(self, event: JobEvent) -> bool:
+        key = (event.block_hash, event.log_index)
+        if key in self.passed:
+            return False
+        self.passed[key] = event.block_number
+        if event.block_number > self.next_block:
+            self.next_block = event.block_number
+            floor = self.next_block - self.KEEP_BLOCKS
+            self.passed = {k: block for k, block in self.passed.items() if block >= floor}
+        return True
 
 
 def _scan(decoder: EventDecoder, w3: Web3, start: int, end: int, job_id: int | None) -> list[JobEvent]:
