@@ -124,6 +124,32 @@ def test_stuck_transaction_is_replaced_with_higher_fees(chain: Chain) -> None:
     assert w3.eth.get_transaction_count(SENDER.address) == start + 1  # the nonce was used once
 
 
+def test_a_transaction_not_mined_in_time_has_its_nonce_freed(chain: Chain) -> None:
+    """Past the receipt timeout the nonce goes to an empty self-transfer at higher fees: the
+    transaction is cancelled, and later ones are not stuck behind it."""
+    w3, provider = chain.counted()
+    manager = TxManager(w3, SENDER, TxPolicy(priority_fee=1, replace_after=30, receipt_timeout=1.0))
+    start = w3.eth.get_transaction_count(SENDER.address)
+    before = w3.eth.get_balance(RECIPIENT)
+    chain.rpc("evm_setAutomine", False)
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(manager.send, {"to": RECIPIENT}, 1)
+            # the transfer, then its cancellation
+            wait_for(lambda: len(provider.sent) == 2, timeout=10.0, interval=0.02)
+            cancel = chain.anvil.w3.eth.get_transaction(provider.sent[1])
+            assert (cancel["to"], cancel["value"], cancel["nonce"]) == (SENDER.address, 0, start)
+            chain.rpc("evm_mine")
+            with pytest.raises(TransactionFailed, match="cancelled"):
+                pending.result(timeout=20)
+    finally:
+        chain.rpc("evm_setAutomine", True)
+    assert mined(w3, provider.sent[1]) and not mined(w3, provider.sent[0])
+    assert w3.eth.get_balance(RECIPIENT) == before  # the transfer never happened
+    assert manager.send({"to": RECIPIENT}, 1)["status"] == 1  # the next one goes through at once
+    assert w3.eth.get_transaction_count(SENDER.address) == start + 2
+
+
 def test_base_fee_above_the_cap_raises_and_sends_nothing(chain: Chain) -> None:
     w3, provider = chain.counted()
     manager = TxManager(w3, SENDER, TxPolicy(max_fee_per_gas=5 * GWEI, priority_fee=GWEI))

@@ -183,11 +183,17 @@ def test_a_refused_log_range_is_read_again_in_smaller_pages(w3: Web3, deployment
         proxy.close()
 
 
-def test_a_commit_without_a_receipt_is_not_run_and_committed_again_while_it_may_land(tmp_path: Path) -> None:
+@pytest.mark.parametrize("cancellable", [False, True])
+def test_a_commit_without_a_receipt_is_not_run_and_committed_again_while_it_may_land(
+    tmp_path: Path, cancellable: bool
+) -> None:
     """A commit whose receipt wait timed out may still be mined. Running the job again could give
     another result (GPU float order, sampling) under the journaled salt; if the first commit then
-    landed, the worker could never reveal it and would be slashed. The worker waits until none of
-    its transactions is pending, then reveals what the chain holds."""
+    landed, the worker could never reveal it and would be slashed. So the worker waits until none
+    of its transactions is pending. The transaction manager frees a timed-out nonce with an empty
+    self-transfer at higher fees when the fee cap leaves room (`cancellable`): then that lands, the
+    job is run and committed afresh; without room the first commit lands late. Either way the
+    worker reveals what the chain holds."""
     params = dataclasses.replace(MARKET_PARAMS, reveal_window=600)
     with local_market(tmp_path, params) as (chain, deployed):
         w3 = chain.w3
@@ -196,7 +202,12 @@ def test_a_commit_without_a_receipt_is_not_run_and_committed_again_while_it_may_
         other = AssayClient(w3, ANVIL_KEYS[3], deployment=deployed)
         other.stake(10**17)
         other.join_model(ECHO)
-        impatient = TxPolicy(receipt_timeout=2, replace_after=100)
+        rpc("evm_setIntervalMining", [0])  # type: ignore[arg-type]  # blocks only when asked for
+        rpc("evm_setAutomine", [True])  # type: ignore[arg-type]
+        base_fee = int(w3.eth.get_block("latest")["baseFeePerGas"])
+        # without room under the cap no replacement (nor cancellation) can be offered
+        cap = None if cancellable else base_fee * 3 // 2
+        impatient = TxPolicy(receipt_timeout=2, replace_after=1, max_fee_per_gas=cap)
         client = AssayClient(w3, ANVIL_KEYS[2], deployment=deployed, fees=impatient)
         with in_process_worker(client, tmp_path) as worker:
             worker._ensure_stake()
@@ -209,28 +220,32 @@ def test_a_commit_without_a_receipt_is_not_run_and_committed_again_while_it_may_
                 return [out + b" run %d" % len(runs) for out in echo(inputs)]
 
             runtime.run = differs_each_run  # type: ignore[method-assign]
-            rpc("evm_setIntervalMining", [0])  # type: ignore[arg-type]  # blocks only when asked for
-            rpc("evm_setAutomine", [True])  # type: ignore[arg-type]
             job = requester.post_job(ECHO, "commit me once", reward=REWARD, redundancy=2)
             slot = job.terms.assignees.index(client.address)
             rpc("evm_setAutomine", [False])  # type: ignore[arg-type]
             worker._poll_once()  # runs the job, journals its commit, sends it: no receipt in 2 s
             first = worker.journal.get(job.id)
             assert first is not None and first.state == "committing" and runs == [1]
-            worker._poll_once()  # the commit is still pending: nothing is run or sent again
+            assert first.result_hash is not None and first.salt is not None
+            worker._poll_once()  # a transaction of ours is still pending: nothing is run or sent again
             again = worker.journal.get(job.id)
             assert runs == [1] and again is not None and again.result_hash == first.result_hash
             rpc("evm_setAutomine", [True])  # type: ignore[arg-type]
             mine(w3)
-            assert first.result_hash is not None and first.salt is not None
             on_chain = requester.market.functions.slotOf(job.id, slot).call()[1]
-            assert on_chain == commitment_of(job.id, client.address, first.result_hash, first.salt)
+            landed = on_chain == commitment_of(job.id, client.address, first.result_hash, first.salt)
+            assert landed is not cancellable and (on_chain == bytes(32)) is cancellable
+            worker._poll_once()  # cancelled: run and committed afresh; else: its late commit is seen
+            assert runs == ([1, 1] if cancellable else [1])
             other.commit(job, 1 - slot, bytes(32), bytes(32))
-            worker._poll_once()  # sees its commit landed, then reveals it
+            worker._poll_once()  # reveals
             worker._poll_once()
             entry = worker.journal.get(job.id)
             assert entry is not None and entry.state == "revealed", worker.journal.history(job.id)
-            assert runs == [1]
+            revealed = [e.args for e in job.history() if e.name == "ResultRevealed"]
+            assert [(args["worker"], bytes(args["resultHash"])) for args in revealed] == [
+                (client.address, entry.result_hash)
+            ]
 
 
 def idle_metric(worker: Worker) -> dict[str, float]:

@@ -67,7 +67,9 @@ class TxPolicy:
     replace_after: float = 30.0
     """Seconds without a receipt before the transaction is re-sent at its nonce with fees 12.5 % higher."""
     receipt_timeout: float = RECEIPT_TIMEOUT
-    """Seconds from the first send until `TransactionFailed` if none of the sent versions is mined."""
+    """Seconds from the first send until the nonce is freed by an empty self-transfer at higher
+    fees (so that later transactions are not stuck behind it) and `TransactionFailed` is raised,
+    if none of the sent versions is mined (one that is mined meanwhile is returned after all)."""
     retry_for: float = 30.0
     """Seconds a transient RPC error (connection, timeout, HTTP 429/5xx) is retried before it is raised."""
 
@@ -260,11 +262,13 @@ class TxManager:
         nonce_taken = False
         while True:
             receipt, error = self._find_receipt(sent)
+            now = time.monotonic()
+            if receipt is None and not nonce_taken and now - started >= self.policy.receipt_timeout:
+                receipt = self._cancel(tx, nonce, fees, sent, label)
             if receipt is not None:
                 if receipt["status"] != 1:
                     raise TransactionFailed(f"{label} transaction {receipt['transactionHash'].hex()} reverted on chain")
                 return receipt
-            now = time.monotonic()
             if nonce_taken or now - started >= self.policy.receipt_timeout:
                 self.resync()  # the nonce may be free again (dropped) or used by someone else
                 if error is not None:
@@ -285,6 +289,39 @@ class TxManager:
                     fees, tx_hash = replaced
                     sent.append(tx_hash)
             time.sleep(POLL_INTERVAL)
+
+    def _cancel(
+        self, tx: dict[str, Any], nonce: int, fees: _Fees, sent: list[HexBytes], label: str
+    ) -> TxReceipt | None:
+        """Free `nonce` after the receipt timeout: an empty self-transfer at replacement fees, so
+        that our later transactions are not stuck behind one that will not be mined. Waits up to
+        `replace_after` for it or a sent version: returns the version's receipt if that one was
+        mined after all, raises `TransactionFailed` when the cancellation was, and returns None when
+        neither was (or no cancellation could be offered within the fee cap)."""
+        new = self._replacement_fees(fees, label)
+        if new is None:
+            return None
+        empty = {"to": self.account.address, "value": 0, "gas": 21_000, "chainId": tx["chainId"], "data": b""}
+        signed = self._sign(empty, nonce, new)
+        try:
+            self._broadcast(signed)
+        except (Web3RPCError, OSError) as exc:  # e.g. a version was mined meanwhile: nonce too low
+            log.warning("%s: cancellation of nonce %d not sent: %s", label, nonce, exc)
+            return None
+        log.warning("%s not mined in time: cancelling nonce %d with %s (%s)", label, nonce, signed.hash.hex(), new)
+        deadline = time.monotonic() + self.policy.replace_after
+        while time.monotonic() < deadline:
+            receipt, _ = self._find_receipt(sent)
+            if receipt is not None:
+                return receipt
+            cancelled, _ = self._find_receipt([signed.hash])
+            if cancelled is not None:
+                raise TransactionFailed(
+                    f"{label} transaction {sent[-1].hex()} was not mined within {self.policy.receipt_timeout:.0f} s; "
+                    f"cancelled: nonce {nonce} went to the empty self-transfer {signed.hash.hex()}"
+                )
+            time.sleep(POLL_INTERVAL)
+        return None
 
     def _fill_gap(self, nonce: int, label: str) -> None:
         """When the chain's next nonce is below ours (transactions before ours were dropped, say by
