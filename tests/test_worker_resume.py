@@ -103,3 +103,46 @@ def test_a_failed_submit_waits_for_the_batch_left_on_the_model_thread(
         worker.model_thread.shutdown()
         worker.journal.close()
     assert [job.status() for job in jobs] == [JobPhase.ASSIGNING] * 2
+
+
+class StuckEcho(SlowEcho):
+    """A model engine that hangs (a dead CUDA context, a deadlocked server) for `hang` seconds."""
+
+    hang = 3.0
+
+    def run(self, inputs: list[bytes]) -> list[bytes]:
+        time.sleep(self.hang)
+        return inputs
+
+
+register_runtime("test-stuck-echo", StuckEcho)
+STUCK = RuntimeSpec("test-stuck-echo", "test/stuck-echo", "none", "exact")
+
+
+def test_a_wedged_model_lets_its_jobs_go_and_makes_the_worker_unready(
+    w3: Web3, deployment: Deployment, tmp_path: Path
+) -> None:
+    operator = AssayClient(w3, ANVIL_KEYS[2], deployment=deployment)
+    operator.register_model(STUCK.manifest)
+    operator.stake(10**18)
+    operator.join_model(STUCK.manifest)
+    requester = AssayClient(w3, ANVIL_KEYS[1], deployment=deployment)
+    (job,) = requester.post_jobs(STUCK.manifest, ["never answered"], reward=10**15)
+    settings = WorkerSettings(
+        models=[STUCK],
+        results_dir=str(tmp_path / "results"),
+        journal_path=str(tmp_path / "j.sqlite"),
+        model_timeout=0.5,
+        port=0,
+    )
+    worker = Worker(operator, settings)
+    try:
+        worker._poll_once()  # the batch overruns model_timeout: its job is let go, nothing is sent
+        entry = worker.journal.get(job.id)
+        assert entry is not None and entry.state == "failed"
+        readiness = worker.readiness()
+        assert readiness is not None and "test/stuck-echo has run one batch for more than 0.5 s" in readiness
+        assert job.status() == JobPhase.ASSIGNING  # untaken: another worker may serve it
+    finally:
+        worker.model_thread.shutdown()
+        worker.journal.close()

@@ -117,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
             open_claiming=config.open_claiming,
             batch_size=config.batch_size,
             batch_wait=config.batch_wait,
+            model_timeout=config.model_timeout,
             memory_budget_mb=config.memory_budget_mb,
             min_reward=Web3.to_wei(config.min_reward, "ether"),
             max_active_jobs=config.max_active_jobs,

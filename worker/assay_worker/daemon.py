@@ -102,6 +102,10 @@ class WorkerSettings:
     """Most jobs of one model run together (and submitted in one transaction)."""
     batch_wait: float = 0.0
     """Seconds a job may wait for a fuller batch of its model (the latency budget)."""
+    model_timeout: float = 600.0
+    """Seconds a model batch may take from being handed to the model thread (at most one batch
+    runs ahead of it); past that its jobs are let go (no slot was taken yet), the model takes no
+    more jobs and /ready reports the worker wedged until it is restarted."""
     memory_budget_mb: float | None = None
     """(GPU) memory loaded models may hold together; None: every model stays loaded."""
     min_reward: int = 0
@@ -164,6 +168,8 @@ class _Running:
 
     ready: list[_Ready]
     results: Future[tuple[list[bytes | Exception], float]]
+    model_id: bytes
+    handed_at: float = field(default_factory=time.monotonic)
 
 
 def _run_model(runtime: Runtime, inputs: list[bytes]) -> tuple[list[bytes | Exception], float]:
@@ -213,6 +219,7 @@ class Worker:
         self.scanner = LogScanner(client)
         self.last_round: float | None = None  # monotonic time the last poll round finished
         self.idle: IdleReason | None = None  # why no job is being worked on, as of `idle_checked`
+        self.wedged: dict[bytes, str] = {}  # models whose run overran model_timeout, and why
         self.idle_checked: float | None = None
         self.calldata = Calldata(client.market.abi)
         self.saved_cursor = self.journal.cursor
@@ -258,6 +265,8 @@ class Worker:
     def readiness(self) -> str | None:
         if self.stopping.is_set():
             return "stopping"
+        if self.wedged:
+            return "; ".join(self.wedged.values())
         if self.last_round is None:
             return "catching up with the chain (no poll round finished yet)"
         stale = time.monotonic() - self.last_round
@@ -576,6 +585,8 @@ class Worker:
             by_model.setdefault(view.terms.model_id, []).append((view, slot))
         # models already in memory first: a model loaded for this round's last batch then stays
         for model_id, waiting in sorted(by_model.items(), key=lambda item: not self.residency.is_loaded(item[0])):
+            if model_id in self.wedged:
+                continue  # its model thread is stuck: a new batch would only wait behind it
             oldest = min(view.seen_at for view, _ in waiting)
             if len(waiting) < self.settings.batch_size and time.monotonic() - oldest < self.settings.batch_wait:
                 continue  # wait a little for a fuller batch (the latency budget)
@@ -591,13 +602,14 @@ class Worker:
         pending: deque[_Running] = deque()  # batches handed to the model thread, not yet submitted
         try:
             for batch in batches:
-                if self.stopping.is_set():
+                if self.stopping.is_set() or model_id in self.wedged:
                     break
                 prepared = self._prepare(model_id, batch)
                 if prepared is not None:
                     runtime, ready = prepared
                     inputs = [data for _, _, data in ready]
-                    pending.append(_Running(ready, self.model_thread.submit(_run_model, runtime, inputs)))
+                    future = self.model_thread.submit(_run_model, runtime, inputs)
+                    pending.append(_Running(ready, future, model_id))
                 if len(pending) > 1:  # the newest runs while the one before is submitted
                     self._submit(pending.popleft())
             while pending:
@@ -607,7 +619,7 @@ class Worker:
                 # an error cut the pipeline short: let the batch it left on the model thread end
                 # before anything can unload its model (its jobs are taken again next round)
                 left.results.cancel()
-                wait([left.results])
+                wait([left.results], timeout=max(0.0, left.handed_at + self.settings.model_timeout - time.monotonic()))
 
     def _prepare(self, model_id: bytes, batch: list[tuple[JobView, int]]) -> tuple[Runtime, list[_Ready]] | None:
         """The loaded runtime and the items of `batch` it can serve, journaled as "working"
@@ -642,7 +654,19 @@ class Worker:
 
     def _submit(self, running: _Running) -> None:
         """Publish a batch's results once its model run is done, and submit or commit them."""
-        results, seconds = running.results.result()
+        remaining = running.handed_at + self.settings.model_timeout - time.monotonic()
+        try:
+            results, seconds = running.results.result(timeout=max(0.0, remaining))
+        except TimeoutError:
+            name = self.runtimes[running.model_id].manifest.name
+            self.wedged[running.model_id] = (
+                f"model {name} has run one batch for more than {self.settings.model_timeout:g} s; "
+                "it takes no more jobs until the worker is restarted"
+            )
+            log.error("%s", self.wedged[running.model_id])
+            for view, _, _ in running.ready:  # no slot was taken for them: letting go costs nothing
+                self._drop(view, "failed", f"model run timed out after {self.settings.model_timeout:g} s")
+            return
         self.counters.record_batch(len(results), seconds)
         steps: list[_Step] = []
         for (view, slot, _), payload in zip(running.ready, results, strict=True):
