@@ -131,9 +131,13 @@ def test_single_slot_lifecycle_with_the_loop_free_while_waiting(
     run(scenario())
 
 
-def test_redundant_job_commit_reveal_and_stake_exit(
-    w3: Web3, deployment: Deployment, result_server: tuple[ResultStore, str]
-) -> None:
+def test_redundant_job_commit_reveal_and_stake_exit(result_server: tuple[ResultStore, str], tmp_path: Path) -> None:
+    """On its own chain: on the shared one, workers other tests staked for echo may be drawn."""
+    with local_market(tmp_path) as (chain, deployed):
+        run_redundant_scenario(chain.w3, deployed, result_server)
+
+
+def run_redundant_scenario(w3: Web3, deployment: Deployment, result_server: tuple[ResultStore, str]) -> None:
     requester = twin(w3, deployment, 1)
     workers = [twin(w3, deployment, i) for i in (2, 3)]
 
