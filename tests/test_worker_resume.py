@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
-from assay import ECHO, MINILM_L6_V2, AssayClient, Deployment, JobPhase, TxPolicy
+from assay import ECHO, MINILM_L6_V2, AssayClient, Deployment, Job, JobPhase, TxPolicy
 from assay.devnet import ANVIL_KEYS
 from assay_worker.daemon import Worker, WorkerSettings
 from assay_worker.journal import Journal
@@ -71,27 +72,34 @@ register_runtime("test-slow-echo", SlowEcho)
 SLOW = RuntimeSpec("test-slow-echo", "test/slow-echo", "none", "exact")
 
 
+def serve_and_post(w3: Web3, deployment: Deployment, spec: RuntimeSpec, inputs: list[str]) -> list[Job]:
+    """Dev account 2 registers, stakes for and serves `spec`'s model; account 1 posts `inputs` to it."""
+    operator = AssayClient(w3, ANVIL_KEYS[2], deployment=deployment)
+    operator.register_model(spec.manifest)
+    operator.stake(10**18)
+    operator.join_model(spec.manifest)
+    return AssayClient(w3, ANVIL_KEYS[1], deployment=deployment).post_jobs(spec.manifest, inputs, reward=10**15)
+
+
+def settings_for(spec: RuntimeSpec, folder: Path, **options: Any) -> WorkerSettings:
+    return WorkerSettings(
+        models=[spec],
+        results_dir=str(folder / "results"),
+        journal_path=str(folder / "j.sqlite"),
+        port=0,
+        **options,
+    )
+
+
 def test_a_failed_submit_waits_for_the_batch_left_on_the_model_thread(
     w3: Web3, deployment: Deployment, tmp_path: Path
 ) -> None:
     """When a batch's transaction fails beyond the round's handling (here every fee is over the
     worker's cap), the batch already running on the model thread ends before the round does: its
     model must not be unloaded under it, nor its jobs run twice at once."""
-    operator = AssayClient(w3, ANVIL_KEYS[2], deployment=deployment)
-    operator.register_model(SLOW.manifest)
-    operator.stake(10**18)
-    operator.join_model(SLOW.manifest)
-    requester = AssayClient(w3, ANVIL_KEYS[1], deployment=deployment)
-    jobs = requester.post_jobs(SLOW.manifest, ["first", "second"], reward=10**15)
+    jobs = serve_and_post(w3, deployment, SLOW, ["first", "second"])
     capped = AssayClient(w3, ANVIL_KEYS[2], deployment=deployment, fees=TxPolicy(max_fee_per_gas=1))
-    settings = WorkerSettings(
-        models=[SLOW],
-        results_dir=str(tmp_path / "results"),
-        journal_path=str(tmp_path / "j.sqlite"),
-        batch_size=1,
-        port=0,
-    )
-    worker = Worker(capped, settings)
+    worker = Worker(capped, settings_for(SLOW, tmp_path, batch_size=1))
     runtime = worker.runtimes[SLOW.manifest.model_id]
     assert isinstance(runtime, SlowEcho)
     try:
@@ -122,20 +130,9 @@ STUCK = RuntimeSpec("test-stuck-echo", "test/stuck-echo", "none", "exact")
 def test_a_wedged_model_lets_its_jobs_go_and_makes_the_worker_unready(
     w3: Web3, deployment: Deployment, tmp_path: Path
 ) -> None:
+    (job,) = serve_and_post(w3, deployment, STUCK, ["never answered"])
     operator = AssayClient(w3, ANVIL_KEYS[2], deployment=deployment)
-    operator.register_model(STUCK.manifest)
-    operator.stake(10**18)
-    operator.join_model(STUCK.manifest)
-    requester = AssayClient(w3, ANVIL_KEYS[1], deployment=deployment)
-    (job,) = requester.post_jobs(STUCK.manifest, ["never answered"], reward=10**15)
-    settings = WorkerSettings(
-        models=[STUCK],
-        results_dir=str(tmp_path / "results"),
-        journal_path=str(tmp_path / "j.sqlite"),
-        model_timeout=0.5,
-        port=0,
-    )
-    worker = Worker(operator, settings)
+    worker = Worker(operator, settings_for(STUCK, tmp_path, model_timeout=0.5))
     try:
         worker._poll_once()  # the batch overruns model_timeout: its job is let go, nothing is sent
         entry = worker.journal.get(job.id)
