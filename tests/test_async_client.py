@@ -31,6 +31,7 @@ from assay import (
     errors,
     gas_cost,
 )
+from assay._jobs import ZERO_ADDRESS
 from assay.devnet import ANVIL_KEYS, Anvil, free_port
 from assay_worker.results import ResultStore
 from web3 import Web3
@@ -150,9 +151,14 @@ def run_redundant_scenario(w3: Web3, deployment: Deployment, result_server: tupl
         digest, uri = publish(result_server, b"same answer")
         salts = [bytes([slot + 7]) * 32 for slot in range(2)]
         holders = list(enumerate(job.terms.assignees))
+        if ZERO_ADDRESS in job.terms.assignees:  # each slot's draw may hit the other slot's worker
+            # every time (4 tries): the slot is then open to any serving worker after two windows
+            await asyncio.to_thread(time_travel, w3, 2 * MARKET_PARAMS.accept_window + 1)
+            idle = [w.address for w in workers if w.address not in job.terms.assignees]
+            holders = [(slot, idle.pop() if a == ZERO_ADDRESS else a) for slot, a in holders]
         await asyncio.gather(*(by_address[a].commit(job, slot, digest, salts[slot]) for slot, a in holders))
         assert await job.status() == JobPhase.REVEALING
-        for slot, address in enumerate(job.terms.assignees):
+        for slot, address in holders:
             await by_address[address].reveal(job, slot, digest, salts[slot], uri)
         await asyncio.to_thread(time_travel, w3, 1)
         await job.settle()
@@ -360,6 +366,30 @@ def test_a_dropped_websocket_is_connected_again_without_losing_or_repeating_even
         during = [await requester.post_job(ECHO, f"while reconnecting {n}", reward=REWARD) for n in range(3)]
         events = await follower
         assert [(e.name, e.job_id) for e in events] == [("JobPosted", job.id) for job in (first, *during)]
+
+    try:
+        run(scenario())
+    finally:
+        proxy.close()
+
+
+def test_a_websocket_dropped_again_and_again_on_a_quiet_market_keeps_following(
+    anvil: Anvil, w3: Web3, deployment: Deployment
+) -> None:
+    """Each drop is answered by a successful reconnect: drops with no event between them (a proxy
+    closing idle websockets) must not use up the reconnect budget."""
+    proxy = CuttableProxy(int(urlsplit(anvil.url).port or 0))
+    requester = twin(w3, deployment, 1, f"ws://127.0.0.1:{proxy.port}")
+
+    async def scenario() -> None:
+        follower = asyncio.create_task(take(requester.events(reconnects=1), 1))
+        for _ in range(3):
+            await asyncio.sleep(1.5)  # (re)subscribed
+            proxy.cut()
+        await asyncio.sleep(1.5)
+        job = await requester.post_job(ECHO, "after three drops", reward=REWARD)
+        (event,) = await follower
+        assert (event.name, event.job_id) == ("JobPosted", job.id)
 
     try:
         run(scenario())

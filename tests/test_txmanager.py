@@ -150,6 +150,28 @@ def test_a_transaction_not_mined_in_time_has_its_nonce_freed(chain: Chain) -> No
     assert w3.eth.get_transaction_count(SENDER.address) == start + 2
 
 
+def test_a_transaction_mined_just_before_its_cancellation_is_returned(
+    chain: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cancellation races the original: when the original is mined first (the node then
+    refuses the cancellation, 'nonce too low'), its receipt is returned, not an error."""
+    w3, provider = chain.counted()
+    manager = TxManager(w3, SENDER, TxPolicy(priority_fee=1, replace_after=30, receipt_timeout=1.0))
+    pricing = manager._replacement_fees
+
+    def mined_meanwhile(*args: Any) -> Any:
+        chain.rpc("evm_mine")  # the original lands between the last receipt check and the cancellation
+        return pricing(*args)
+
+    monkeypatch.setattr(manager, "_replacement_fees", mined_meanwhile)
+    chain.rpc("evm_setAutomine", False)
+    try:
+        receipt = manager.send({"to": RECIPIENT}, 1)
+    finally:
+        chain.rpc("evm_setAutomine", True)
+    assert receipt["status"] == 1 and receipt["transactionHash"] == provider.sent[0]
+
+
 def test_base_fee_above_the_cap_raises_and_sends_nothing(chain: Chain) -> None:
     w3, provider = chain.counted()
     manager = TxManager(w3, SENDER, TxPolicy(max_fee_per_gas=5 * GWEI, priority_fee=GWEI))

@@ -183,6 +183,20 @@ def test_a_refused_log_range_is_read_again_in_smaller_pages(w3: Web3, deployment
         proxy.close()
 
 
+def test_a_log_read_failing_for_another_reason_keeps_the_page_size(
+    w3: Web3, deployment: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A node behind the head ('header not found') refuses any range: that is no reason to read
+    one block at a time from then on."""
+    decoder = EventDecoder(deployment.market, AssayClient(w3, None, deployment=deployment).market.abi)
+    refusal = Web3RPCError("{'code': -32000, 'message': 'header not found'}")
+    monkeypatch.setattr(w3.eth, "get_logs", lambda *_: (_ for _ in ()).throw(refusal))
+    head = w3.eth.block_number
+    with pytest.raises(Web3RPCError, match="header not found"):
+        list(decoder.scan(w3, head - 1, head))
+    assert decoder.page == 2_000
+
+
 @pytest.mark.parametrize("cancellable", [False, True])
 def test_a_commit_without_a_receipt_is_not_run_and_committed_again_while_it_may_land(
     tmp_path: Path, cancellable: bool

@@ -200,9 +200,10 @@ class AsyncAssayClient:
                     # closed at once when the consumer stops early, not whenever the loop collects it
                     async with contextlib.aclosing(self._pushed(decoder, followed, job_id)) as pushed:
                         async for event in pushed:
-                            failures = 0  # subscribed and delivering: the connection is good again
                             yield event
                 except ChainError as exc:
+                    if followed.subscribed:  # it was up and delivering: a new run of tries begins
+                        followed.subscribed, failures = False, 0
                     failures += 1
                     if failures > reconnects:
                         raise
@@ -222,10 +223,11 @@ class AsyncAssayClient:
                 criteria: LogsSubscriptionArg = {"address": decoder.address, "topics": decoder.topics(job_id)}
                 await w3.eth.subscribe("logs", criteria)
                 caught_up = int(await w3.eth.block_number)
-                for start, end in pages(followed.next_block, caught_up):
+                for start, end in pages(followed.resume_block(), caught_up):
                     for event in decoder.decode(await w3.eth.get_logs(decoder.filter(start, end, job_id))):
                         if followed.first_time(event):
                             yield event
+                followed.subscribed = True
                 async for message in w3.socket.process_subscriptions():
                     for event in decoder.decode([message["result"]]):
                         if event.removed or followed.first_time(event):
@@ -245,15 +247,21 @@ MAX_RECONNECT_PAUSE = 10.0
 
 
 class _Followed:
-    """How far a followed event stream got: a reconnect reads the past again from the block of
-    the last event passed on (later logs of that block may not have come yet) and skips the logs
+    """How far a followed event stream got: a reconnect reads the past again from `KEEP_BLOCKS`
+    below the block of the last event passed on (later logs of that block may not have come yet,
+    and a reorg while disconnected may have replaced the blocks before it) and skips the logs
     already passed on."""
 
-    KEEP_BLOCKS = 64  # passed-on logs remembered below the resume block (reorg depth)
+    KEEP_BLOCKS = 64  # passed-on logs remembered below the last one's block (reorg depth)
 
     def __init__(self, next_block: int) -> None:
+        self.first_block = next_block
         self.next_block = next_block
         self.passed: dict[tuple[bytes, int], int] = {}  # (block hash, log index) -> block number
+        self.subscribed = False  # the current connection subscribed and read the past
+
+    def resume_block(self) -> int:
+        return max(self.first_block, self.next_block - self.KEEP_BLOCKS)
 
     def first_time(self, event: JobEvent) -> bool:
         key = (event.block_hash, event.log_index)

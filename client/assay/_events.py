@@ -134,17 +134,18 @@ class EventDecoder:
         provider refuses (each has its own block or result limit, code and message) is tried
         again at half the size, down to one block; that page size is kept for later scans."""
         start = from_block
+        page = self.page
         while start <= to_block:
-            end = min(to_block, start + self.page - 1)
+            end = min(to_block, start + page - 1)
             try:
                 logs = w3.eth.get_logs(self.filter(start, end, job_id))
             except (Web3RPCError, requests.HTTPError) as exc:
-                if end == start or is_transient(exc):  # a rate limit or a 5xx: the range was not the problem
-                    raise
-                refused = end - start + 1
-                self.page = refused // 2
-                _log.warning("eth_getLogs refused %d blocks (%s); reading %d at a time", refused, exc, self.page)
+                if end == start or is_transient(exc) or not _says_too_wide(exc):
+                    raise  # a rate limit, a 5xx, a node behind the head...: the range was not the problem
+                page = (end - start + 1) // 2
+                _log.warning("eth_getLogs refused %d blocks (%s); trying %d", end - start + 1, exc, page)
                 continue
+            self.page = min(self.page, page)  # a size the provider took: kept for later scans
             yield from self.decode(logs)
             start = end + 1
 
@@ -160,6 +161,15 @@ def pages(from_block: int, to_block: int) -> Iterator[tuple[int, int]]:
         end = min(to_block, start + LOG_PAGE - 1)
         yield start, end
         start = end + 1
+
+
+_TOO_WIDE = ("range", "limit", "too many", "too large", "exceed", "max", "10000", "10,000", "response size")
+"""Words of providers' answers to an eth_getLogs over too many blocks or results (Alchemy, Infura,
+QuickNode, Ankr, public nodes each word it differently)."""
+
+
+def _says_too_wide(exc: Exception) -> bool:
+    return any(word in str(exc).lower() for word in _TOO_WIDE)
 
 
 def _as_bytes(value: Any) -> bytes:

@@ -298,16 +298,16 @@ class TxManager:
         `replace_after` for it or a sent version: returns the version's receipt if that one was
         mined after all, raises `TransactionFailed` when the cancellation was, and returns None when
         neither was (or no cancellation could be offered within the fee cap)."""
-        new = self._replacement_fees(fees, label)
-        if new is None:
-            return None
         empty = {"to": self.account.address, "value": 0, "gas": 21_000, "chainId": tx["chainId"], "data": b""}
-        signed = self._sign(empty, nonce, new)
         try:
+            new = self._replacement_fees(fees, label)
+            if new is None:
+                return None
+            signed = self._sign(empty, nonce, new)
             self._broadcast(signed)
         except (Web3RPCError, OSError) as exc:  # e.g. a version was mined meanwhile: nonce too low
             log.warning("%s: cancellation of nonce %d not sent: %s", label, nonce, exc)
-            return None
+            return self._find_receipt(sent)[0]
         log.warning("%s not mined in time: cancelling nonce %d with %s (%s)", label, nonce, signed.hash.hex(), new)
         deadline = time.monotonic() + self.policy.replace_after
         while time.monotonic() < deadline:
@@ -321,7 +321,7 @@ class TxManager:
                     f"cancelled: nonce {nonce} went to the empty self-transfer {signed.hash.hex()}"
                 )
             time.sleep(POLL_INTERVAL)
-        return None
+        return self._find_receipt(sent)[0]
 
     def _fill_gap(self, nonce: int, label: str) -> None:
         """When the chain's next nonce is below ours (transactions before ours were dropped, say by

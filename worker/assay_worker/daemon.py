@@ -104,8 +104,9 @@ class WorkerSettings:
     """Seconds a job may wait for a fuller batch of its model (the latency budget)."""
     model_timeout: float = 600.0
     """Seconds a model batch may take from being handed to the model thread (at most one batch
-    runs ahead of it); past that its jobs are let go (no slot was taken yet), the model takes no
-    more jobs and /ready reports the worker wedged until it is restarted."""
+    runs ahead of it); past that its jobs are let go (no slot was taken yet), the worker takes no
+    more jobs (every model shares the stuck thread) and /ready reports it wedged until it is
+    restarted; reveals and settlements go on."""
     memory_budget_mb: float | None = None
     """(GPU) memory loaded models may hold together; None: every model stays loaded."""
     min_reward: int = 0
@@ -359,9 +360,9 @@ class Worker:
             if resume != self.saved_cursor:
                 self.journal.cursor = self.saved_cursor = resume
             self._count_waiting()
-            self._check_idle()
             self.last_round = time.monotonic()
             self.failed_rounds = 0
+            self._check_idle()
         except AssayError as exc:  # a step the chain or the node refused: tried again, later
             self.failed_rounds += 1
             log.warning("poll failed: %s", exc)
@@ -378,7 +379,11 @@ class Worker:
             return
         self.idle_checked = time.monotonic()
         floors = {runtime.manifest.name: runtime.manifest.min_collateral for runtime in self.runtimes.values()}
-        reason = idle_reason(self.client, floors, len(self.views))
+        try:
+            reason = idle_reason(self.client, floors, len(self.views))
+        except (AssayError, OSError, Web3Exception) as exc:  # only a status message: the round stands
+            log.debug("idle check failed: %s", exc)
+            return
         if reason != self.idle:
             if reason is None:
                 log.info("working")
@@ -585,8 +590,8 @@ class Worker:
             by_model.setdefault(view.terms.model_id, []).append((view, slot))
         # models already in memory first: a model loaded for this round's last batch then stays
         for model_id, waiting in sorted(by_model.items(), key=lambda item: not self.residency.is_loaded(item[0])):
-            if model_id in self.wedged:
-                continue  # its model thread is stuck: a new batch would only wait behind it
+            if self.wedged:
+                return  # the model thread is stuck: any new batch would only wait behind it
             oldest = min(view.seen_at for view, _ in waiting)
             if len(waiting) < self.settings.batch_size and time.monotonic() - oldest < self.settings.batch_wait:
                 continue  # wait a little for a fuller batch (the latency budget)
@@ -602,7 +607,7 @@ class Worker:
         pending: deque[_Running] = deque()  # batches handed to the model thread, not yet submitted
         try:
             for batch in batches:
-                if self.stopping.is_set() or model_id in self.wedged:
+                if self.stopping.is_set() or self.wedged:
                     break
                 prepared = self._prepare(model_id, batch)
                 if prepared is not None:
@@ -619,7 +624,8 @@ class Worker:
                 # an error cut the pipeline short: let the batch it left on the model thread end
                 # before anything can unload its model (its jobs are taken again next round)
                 left.results.cancel()
-                wait([left.results], timeout=max(0.0, left.handed_at + self.settings.model_timeout - time.monotonic()))
+                if not self.wedged:  # a stuck thread will not end it: do not wait for that
+                    wait([left.results], timeout=self._time_left(left))
 
     def _prepare(self, model_id: bytes, batch: list[tuple[JobView, int]]) -> tuple[Runtime, list[_Ready]] | None:
         """The loaded runtime and the items of `batch` it can serve, journaled as "working"
@@ -654,18 +660,19 @@ class Worker:
 
     def _submit(self, running: _Running) -> None:
         """Publish a batch's results once its model run is done, and submit or commit them."""
-        remaining = running.handed_at + self.settings.model_timeout - time.monotonic()
+        # once a batch is stuck, the ones behind it on the model thread cannot run: not waited for
         try:
-            results, seconds = running.results.result(timeout=max(0.0, remaining))
+            results, seconds = running.results.result(timeout=0.0 if self.wedged else self._time_left(running))
         except TimeoutError:
-            name = self.runtimes[running.model_id].manifest.name
-            self.wedged[running.model_id] = (
-                f"model {name} has run one batch for more than {self.settings.model_timeout:g} s; "
-                "it takes no more jobs until the worker is restarted"
-            )
-            log.error("%s", self.wedged[running.model_id])
+            if not self.wedged:
+                name = self.runtimes[running.model_id].manifest.name
+                self.wedged[running.model_id] = (
+                    f"model {name} has run one batch for more than {self.settings.model_timeout:g} s; "
+                    "the worker takes no more jobs until it is restarted"
+                )
+                log.error("%s", self.wedged[running.model_id])
             for view, _, _ in running.ready:  # no slot was taken for them: letting go costs nothing
-                self._drop(view, "failed", f"model run timed out after {self.settings.model_timeout:g} s")
+                self._drop(view, "failed", "model run did not finish (the model thread is stuck)")
             return
         self.counters.record_batch(len(results), seconds)
         steps: list[_Step] = []
@@ -688,6 +695,10 @@ class Worker:
                 step = ("commit", [slot, commitment_of(view.job_id, self.client.address, digest, salt)])
             steps.append(_Step(view, step[0], step[1], intent))
         self._send_steps(steps, self._take_outcome)
+
+    def _time_left(self, running: _Running) -> float:
+        """Seconds `running` may still take before its model counts as stuck."""
+        return max(0.0, running.handed_at + self.settings.model_timeout - time.monotonic())
 
     def _servable(self, runtime: Runtime, items: list[_Ready]) -> list[_Ready]:
         """The items whose input the runtime can serve; the others are refused (no slot was taken)."""
