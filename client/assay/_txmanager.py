@@ -264,7 +264,7 @@ class TxManager:
             receipt, error = self._find_receipt(sent)
             now = time.monotonic()
             if receipt is None and not nonce_taken and now - started >= self.policy.receipt_timeout:
-                receipt = self._cancel(tx, nonce, fees, sent, label)
+                receipt = self._cancel(nonce, fees, sent, label)
             if receipt is not None:
                 if receipt["status"] != 1:
                     raise TransactionFailed(f"{label} transaction {receipt['transactionHash'].hex()} reverted on chain")
@@ -290,35 +290,30 @@ class TxManager:
                     sent.append(tx_hash)
             time.sleep(POLL_INTERVAL)
 
-    def _cancel(
-        self, tx: dict[str, Any], nonce: int, fees: _Fees, sent: list[HexBytes], label: str
-    ) -> TxReceipt | None:
+    def _cancel(self, nonce: int, fees: _Fees, sent: list[HexBytes], label: str) -> TxReceipt | None:
         """Free `nonce` after the receipt timeout: an empty self-transfer at replacement fees, so
         that our later transactions are not stuck behind one that will not be mined. Waits up to
         `replace_after` for it or a sent version: returns the version's receipt if that one was
         mined after all, raises `TransactionFailed` when the cancellation was, and returns None when
         neither was (or no cancellation could be offered within the fee cap)."""
-        empty = {"to": self.account.address, "value": 0, "gas": 21_000, "chainId": tx["chainId"], "data": b""}
         try:
-            new = self._replacement_fees(fees, label)
-            if new is None:
-                return None
-            signed = self._sign(empty, nonce, new)
-            self._broadcast(signed)
-        except (Web3RPCError, OSError) as exc:  # e.g. a version was mined meanwhile: nonce too low
-            log.warning("%s: cancellation of nonce %d not sent: %s", label, nonce, exc)
+            replaced = self._replace(self._empty_transfer(), nonce, fees, f"{label} (cancelling)")
+        except _StaleNonce:  # a version was mined meanwhile
+            replaced = None
+        if replaced is None:
             return self._find_receipt(sent)[0]
-        log.warning("%s not mined in time: cancelling nonce %d with %s (%s)", label, nonce, signed.hash.hex(), new)
+        _, cancel_hash = replaced
+        log.warning("%s not mined in time: cancelling nonce %d with %s", label, nonce, cancel_hash.hex())
         deadline = time.monotonic() + self.policy.replace_after
         while time.monotonic() < deadline:
             receipt, _ = self._find_receipt(sent)
             if receipt is not None:
                 return receipt
-            cancelled, _ = self._find_receipt([signed.hash])
+            cancelled, _ = self._find_receipt([cancel_hash])
             if cancelled is not None:
                 raise TransactionFailed(
                     f"{label} transaction {sent[-1].hex()} was not mined within {self.policy.receipt_timeout:.0f} s; "
-                    f"cancelled: nonce {nonce} went to the empty self-transfer {signed.hash.hex()}"
+                    f"cancelled: nonce {nonce} went to the empty self-transfer {cancel_hash.hex()}"
                 )
             time.sleep(POLL_INTERVAL)
         return self._find_receipt(sent)[0]
@@ -337,10 +332,14 @@ class TxManager:
             nonce - 1,
             nonce,
         )
-        fill: dict[str, Any] = {"to": self.account.address, "value": 0, "gas": 21_000, "chainId": self._chain()}
+        fill = self._empty_transfer()
         fees = self._fees(label)
         for missing in range(pending, nonce):
             self._broadcast(self._sign(fill, missing, fees))
+
+    def _empty_transfer(self) -> dict[str, Any]:
+        """A zero-value transfer to ourselves: what a nonce is used up with when nothing should happen."""
+        return {"to": self.account.address, "value": 0, "gas": 21_000, "chainId": self._chain()}
 
     def _find_receipt(self, sent: list[HexBytes]) -> tuple[TxReceipt | None, Exception | None]:
         """The receipt of whichever sent version is mined; a transient RPC failure is returned, not
