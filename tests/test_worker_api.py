@@ -112,7 +112,7 @@ def render(url: str, tmp_path: Path) -> None:
 
 def test_readiness_reasons() -> None:
     worker = SimpleNamespace(
-        stopping=threading.Event(), last_round=None, wedged={}, settings=SimpleNamespace(poll_interval=0.5)
+        stopping=threading.Event(), last_round=None, wedged=None, settings=SimpleNamespace(poll_interval=0.5)
     )
     assert "catching up" in (Worker.readiness(worker) or "")  # type: ignore[arg-type]
     worker.last_round = time.monotonic()
@@ -120,7 +120,7 @@ def test_readiness_reasons() -> None:
     worker.last_round -= 60
     assert "no poll round has finished for 60 s" in (Worker.readiness(worker) or "")  # type: ignore[arg-type]
     worker.last_round = time.monotonic()
-    worker.wedged = {b"m": "model m has run one batch for more than 600 s"}
+    worker.wedged = "model m has run one batch for more than 600 s"
     assert Worker.readiness(worker) == "model m has run one batch for more than 600 s"  # type: ignore[arg-type]
     worker.stopping.set()
     assert Worker.readiness(worker) == "stopping"  # type: ignore[arg-type]

@@ -220,7 +220,7 @@ class Worker:
         self.scanner = LogScanner(client)
         self.last_round: float | None = None  # monotonic time the last poll round finished
         self.idle: IdleReason | None = None  # why no job is being worked on, as of `idle_checked`
-        self.wedged: dict[bytes, str] = {}  # models whose run overran model_timeout, and why
+        self.wedged: str | None = None  # why the model thread counts as stuck (a run overran model_timeout)
         self.idle_checked: float | None = None
         self.calldata = Calldata(client.market.abi)
         self.saved_cursor = self.journal.cursor
@@ -267,7 +267,7 @@ class Worker:
         if self.stopping.is_set():
             return "stopping"
         if self.wedged:
-            return "; ".join(self.wedged.values())
+            return self.wedged
         if self.last_round is None:
             return "catching up with the chain (no poll round finished yet)"
         stale = time.monotonic() - self.last_round
@@ -366,10 +366,8 @@ class Worker:
         except AssayError as exc:  # a step the chain or the node refused: tried again, later
             self.failed_rounds += 1
             log.warning("poll failed: %s", exc)
-        except (OSError, Web3Exception) as exc:  # transport errors and JSON-RPC error answers
-            self.failed_rounds += 1
-            self._rpc_error(exc)
-        except (DecodingError, ValueError) as exc:  # an empty or malformed answer is no answer
+        # transport errors, JSON-RPC error answers, and empty or malformed answers (no answer at all)
+        except (OSError, Web3Exception, DecodingError, ValueError) as exc:
             self.failed_rounds += 1
             self._rpc_error(exc)
 
@@ -427,9 +425,8 @@ class Worker:
     def _view_of(self, event: JobEvent) -> JobView:
         args = event.args
         terms = JobTerms.from_event(args["terms"])
-        view = JobView(int(args["jobId"]), terms, bytes(args["input"]), str(args["inputURI"]), time.monotonic())
-        view.posted_block = event.block_number
-        return view
+        job_id, data, uri = int(args["jobId"]), bytes(args["input"]), str(args["inputURI"])
+        return JobView(job_id, terms, data, uri, time.monotonic(), event.block_number)
 
     def _on_event(self, event: JobEvent) -> None:
         args = event.args
@@ -666,11 +663,11 @@ class Worker:
         except TimeoutError:
             if not self.wedged:
                 name = self.runtimes[running.model_id].manifest.name
-                self.wedged[running.model_id] = (
+                self.wedged = (
                     f"model {name} has run one batch for more than {self.settings.model_timeout:g} s; "
                     "the worker takes no more jobs until it is restarted"
                 )
-                log.error("%s", self.wedged[running.model_id])
+                log.error("%s", self.wedged)
             for view, _, _ in running.ready:  # no slot was taken for them: letting go costs nothing
                 self._drop(view, "failed", "model run did not finish (the model thread is stuck)")
             return
