@@ -10,6 +10,7 @@ from typing import Any
 
 from eth_abi.abi import encode
 from eth_account import Account
+from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from eth_utils.address import is_address, to_checksum_address
 from eth_utils.crypto import keccak
@@ -84,13 +85,10 @@ class AssayClient:
         )
         if account is not None and not isinstance(account, str | Signer):
             raise ConfigError(f"account must be a private key or a Signer, got {type(account).__name__}")
-        self._account: Signer | None = _account_from_key(account) if isinstance(account, str) else account
+        self._account: Signer | None = account_from_key(account) if isinstance(account, str) else account
         # one manager per account: it holds the nonce, so every transaction must go through it
         self._transactions = TxManager(self.w3, self._account, fees) if self._account else None
-        try:
-            chain_id = self.w3.eth.chain_id
-        except Exception as exc:  # any transport failure: say which endpoint and what to check
-            raise ChainError(f"cannot reach the RPC endpoint ({exc}); is the node running?") from exc
+        chain_id = chain_id_of(self.w3)
         if not isinstance(deployment, Deployment):
             deployment = Deployment.for_chain(chain_id, deployment)
         if deployment.chain_id != chain_id:
@@ -450,10 +448,18 @@ ERC20_ABI: list[dict[str, Any]] = [
 """The three ERC-20 functions the client uses."""
 
 
-def _account_from_key(key: str) -> Signer:
+def chain_id_of(w3: Web3) -> int:
+    """The chain id the node at `w3` serves; `ChainError` saying so when the node cannot be reached."""
+    try:
+        return int(w3.eth.chain_id)
+    except Exception as exc:  # any transport failure: say which endpoint and what to check
+        raise ChainError(f"cannot reach the RPC endpoint ({exc}); is the node running?") from exc
+
+
+def account_from_key(key: str) -> LocalAccount:
     """The account of a hex private key; `ConfigError` (never echoing the key) when it is not one."""
     try:
-        account: Signer = Account.from_key(key)
+        account: LocalAccount = Account.from_key(key)
     except (ValueError, TypeError, binascii.Error):
         raise ConfigError("the private key is not 32 bytes of hex (0x and 64 hex digits)") from None
     return account

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import binascii
 import json
 import os
 from dataclasses import dataclass
@@ -11,14 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import click
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from rich.console import Console
 from web3 import Web3
 
-from .._client import AssayClient, as_address
+from .._client import AssayClient, account_from_key, as_address, chain_id_of
 from .._deployments import Deployment
-from .._errors import ChainError, ConfigError
+from .._errors import ConfigError
 from .._keys import decrypt_keystore
 from ..devnet import dev_key
 
@@ -48,11 +46,7 @@ class Settings:
     def account(self, w3: Web3) -> LocalAccount:
         if self.dev_account is not None:
             try:
-                chain_id = w3.eth.chain_id
-            except Exception as exc:  # any transport failure, as AssayClient reports it
-                raise ChainError(f"cannot reach the RPC endpoint {self.rpc_url} ({exc}); is the node running?") from exc
-            try:
-                return from_key(dev_key(self.dev_account, chain_id))
+                return account_from_key(dev_key(self.dev_account, chain_id_of(w3)))
             except ConfigError as exc:
                 raise click.UsageError(f"--dev-account: {exc}") from None
         if self.keystore:
@@ -60,8 +54,8 @@ class Settings:
         key = os.environ.get(KEY_ENV)
         if key:
             try:
-                return from_key(key)
-            except (ValueError, TypeError, binascii.Error):
+                return account_from_key(key)
+            except ConfigError:
                 raise click.UsageError(f"${KEY_ENV} is not a private key (0x and 64 hex digits)") from None
         raise click.UsageError(
             f"no account: pass --keystore FILE (password from ${PASSWORD_ENV} or a prompt), set ${KEY_ENV}, "
@@ -78,11 +72,6 @@ def load_keystore(path: Path) -> LocalAccount:
         return decrypt_keystore(path, password)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
-
-
-def from_key(key: str | bytes) -> LocalAccount:
-    account: LocalAccount = Account.from_key(key)
-    return account
 
 
 def parse_eth(value: str) -> int:
