@@ -7,13 +7,14 @@ result = job.wait()          # payload checked against the on-chain hash
 print(result.json()["embedding"][:4])
 """
 
-from . import errors
+from . import batch, errors
 from ._artifacts import Artifact, load_artifact
 from ._async import AsyncAssayClient, AsyncJob
 from ._client import MAX_INLINE_INPUT, AssayClient, StakeInfo, commitment_of
 from ._deployments import Deployment
 from ._errors import (
     AssayError,
+    BatchFormatError,
     ChainError,
     ChainMismatch,
     ConfigError,
@@ -52,6 +53,7 @@ __all__ = [
     "AssayError",
     "AsyncAssayClient",
     "AsyncJob",
+    "BatchFormatError",
     "ChainError",
     "ChainMismatch",
     "ConfigError",
@@ -82,6 +84,7 @@ __all__ = [
     "TxManager",
     "TxPolicy",
     "UnsafeURI",
+    "batch",
     "check_uri",
     "commitment_of",
     "content_hash",

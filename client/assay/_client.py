@@ -30,6 +30,7 @@ from ._keys import Signer
 from ._logs import iter_logs
 from ._models import MODES, ModelManifest, RegisteredModel, manifest_from_document
 from ._txmanager import TxManager, TxPolicy
+from .batch import encode_batch
 from .storage import Storage, content_hash, fetch
 
 MAX_INLINE_INPUT = 16_384
@@ -180,6 +181,15 @@ class AssayClient:
         (posted,) = self.market.events.JobPosted().process_receipt(receipt, errors=DISCARD)
         terms = JobTerms.from_event(posted["args"]["terms"])
         return Job(self, int(posted["args"]["jobId"]), terms, receipt)
+
+    def post_batch(
+        self, model: ModelManifest | bytes, inputs: Sequence[bytes | str], *, reward: int, **options: Any
+    ) -> Job:
+        """Post one batch job: `model` runs on every input of `inputs` (str is UTF-8 encoded) and
+        the result holds one answer per input, in order (`JobResult.items()`). `reward` pays for
+        the whole batch; `options` are `post_job`'s. One posting, one result transaction and one
+        settlement for all the inputs: see `assay.batch` for the format and what workers accept."""
+        return self.post_job(model, encode_batch(inputs), reward=reward, **options)
 
     def post_jobs(
         self,

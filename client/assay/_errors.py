@@ -13,6 +13,7 @@ AssayError
 │   ├── PayloadTooLarge
 │   ├── UnsafeURI          not http(s), or pointing into a private network
 │   └── ResultMismatch     the fetched payload does not match its on-chain hash
+├── BatchFormatError       bytes that claim to be a batch of inputs or results do not decode
 └── JobError               a job did not produce a result
     ├── JobTimeout
     └── JobNotCompleted    refunded, cancelled or expired
@@ -88,6 +89,11 @@ class UnsafeURI(StorageError):
 
 class ResultMismatch(StorageError):
     """Raised when a fetched payload's hash differs from the hash committed on chain."""
+
+
+class BatchFormatError(AssayError):
+    """Raised when bytes that start with the batch tag are not a well-formed batch document, or
+    a payload read as a batch is not one (see `assay.batch`)."""
 
 
 class JobError(AssayError):

@@ -18,6 +18,7 @@ from web3.types import TxReceipt
 
 from ._errors import ConfigError, JobError, JobNotCompleted, JobTimeout, NoWorkerAvailable, ResultMismatch
 from ._events import JobEvent
+from .batch import decode_batch
 from .storage import content_hash
 
 if TYPE_CHECKING:
@@ -142,6 +143,11 @@ class JobResult:
     def json(self) -> Any:
         """The payload decoded as JSON (runtimes in this package produce JSON)."""
         return json.loads(self.payload)
+
+    def items(self) -> list[bytes]:
+        """A batch job's results, one per input in the order posted (`BatchFormatError` when
+        this is not a batch job's result)."""
+        return decode_batch(self.payload)
 
 
 ProgressCallback = Callable[[JobPhase, float], None]

@@ -79,6 +79,7 @@ from ._contract_errors import (
 )
 from ._errors import (
     AssayError,
+    BatchFormatError,
     ChainError,
     ChainMismatch,
     ConfigError,
@@ -109,6 +110,7 @@ __all__ = [
     "ArbiterUnknownDispute",
     "ArbiterWrongPhase",
     "AssayError",
+    "BatchFormatError",
     "ChainError",
     "ChainMismatch",
     "ConfigError",

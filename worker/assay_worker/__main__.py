@@ -120,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             model_timeout=config.model_timeout,
             memory_budget_mb=config.memory_budget_mb,
             min_reward=Web3.to_wei(config.min_reward, "ether"),
+            max_batch_items=config.max_batch_items,
             max_active_jobs=config.max_active_jobs,
             deadline_margin=config.deadline_margin,
             storage=storage_from_uri(config.storage, account) if config.storage else None,

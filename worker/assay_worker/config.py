@@ -24,6 +24,7 @@ from typing import Any
 from assay import ConfigError, TxPolicy
 from assay._keys import check_private_file, decrypt_keystore
 from assay._models import VerificationMode
+from assay.batch import MAX_BATCH_ITEMS
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -140,7 +141,10 @@ class WorkerConfig(BaseSettings):
     memory_budget_mb: float | None = Field(
         None, gt=0, description="(GPU) memory models may hold at once; least recently used ones are unloaded"
     )
-    min_reward: Decimal = Field(Decimal(0), ge=0, description="ETH a slot of an ETH job must pay to be taken")
+    min_reward: Decimal = Field(
+        Decimal(0), ge=0, description="ETH a slot of an ETH job (or each input of a batch job) must pay to be taken"
+    )
+    max_batch_items: int = Field(1_024, ge=1, le=MAX_BATCH_ITEMS, description="most inputs of a batch job to take")
     max_active_jobs: int | None = Field(None, ge=1, description="most slots held at once (each locks collateral)")
     deadline_margin: float = Field(10.0, ge=0, le=86_400, description="seconds before a result deadline to stop taking")
     allow_private_uris: bool | None = None

@@ -21,6 +21,7 @@ from typing import Any
 from assay import (
     AssayClient,
     AssayError,
+    BatchFormatError,
     ChainError,
     ContractRevert,
     JobEvent,
@@ -35,6 +36,7 @@ from assay import (
 )
 from assay._calldata import Calldata
 from assay._jobs import ZERO_ADDRESS
+from assay.batch import decode_batch, encode_batch, is_batch
 from eth_abi.exceptions import DecodingError
 from tenacity import before_sleep_log, retry, retry_if_exception_type, stop_after_delay, wait_exponential_jitter
 from web3.exceptions import BlockNotFound, Web3Exception
@@ -110,7 +112,10 @@ class WorkerSettings:
     memory_budget_mb: float | None = None
     """(GPU) memory loaded models may hold together; None: every model stays loaded."""
     min_reward: int = 0
-    """Wei a slot must pay (ETH jobs) to be worth taking: the profitability filter."""
+    """Wei a slot must pay (ETH jobs) to be worth taking, per input for a batch job: the
+    profitability filter."""
+    max_batch_items: int = 1_024
+    """Most inputs a batch job may hold to be taken (its inputs all run before its deadline)."""
     max_active_jobs: int | None = None
     """Most slots held at once, from taking to settlement (each locks collateral); None: no limit."""
     deadline_margin: float = 10.0
@@ -173,22 +178,42 @@ class _Running:
     handed_at: float = field(default_factory=time.monotonic)
 
 
-def _run_model(runtime: Runtime, inputs: list[bytes]) -> tuple[list[bytes | Exception], float]:
-    """Each input's result (or why it failed) and the seconds taken. If the batch fails, each
-    input is run alone so one bad input fails only its own job. Runs on the model thread: it
-    touches nothing but the runtime."""
+def _run_model(runtime: Runtime, inputs: list[bytes], batch_size: int) -> tuple[list[bytes | Exception], float]:
+    """Each job's result (or why it failed) and the seconds taken. A batch job's input holds many
+    items (`assay.batch`, checked before the job was taken): every item is one input of the model,
+    run in model batches of `batch_size`, and its result is the batch document of their results
+    (or the first item's failure). Runs on the model thread: it touches nothing but the runtime."""
     started = time.monotonic()
-    try:
-        results: list[bytes | Exception] = list(runtime.run(inputs))
-    except Exception as exc:
-        log.warning("batch of %d failed (%r); running each alone", len(inputs), exc)
-        results = []
-        for data in inputs:
-            try:
-                results.append(runtime.run([data])[0])
-            except Exception as single:
-                results.append(single)
+    groups = [decode_batch(data) if is_batch(data) else [data] for data in inputs]
+    items = [item for group in groups for item in group]
+    answers: list[bytes | Exception] = []
+    for first in range(0, len(items), batch_size):
+        answers.extend(_run_items(runtime, items[first : first + batch_size]))
+    results: list[bytes | Exception] = []
+    for data, group in zip(inputs, groups, strict=True):
+        own, answers = answers[: len(group)], answers[len(group) :]
+        failure = next((answer for answer in own if isinstance(answer, Exception)), None)
+        if failure is not None:
+            results.append(failure)
+        else:
+            done = [answer for answer in own if isinstance(answer, bytes)]
+            results.append(encode_batch(done) if is_batch(data) else done[0])
     return results, time.monotonic() - started
+
+
+def _run_items(runtime: Runtime, items: list[bytes]) -> list[bytes | Exception]:
+    """One model batch. If it fails, each item is run alone so one bad input fails only its own job."""
+    try:
+        return list(runtime.run(items))
+    except Exception as exc:
+        log.warning("batch of %d failed (%r); running each alone", len(items), exc)
+    results: list[bytes | Exception] = []
+    for data in items:
+        try:
+            results.append(runtime.run([data])[0])
+        except Exception as single:
+            results.append(single)
+    return results
 
 
 class Worker:
@@ -610,7 +635,7 @@ class Worker:
                 if prepared is not None:
                     runtime, ready = prepared
                     inputs = [data for _, _, data in ready]
-                    future = self.model_thread.submit(_run_model, runtime, inputs)
+                    future = self.model_thread.submit(_run_model, runtime, inputs, self.settings.batch_size)
                     pending.append(_Running(ready, future, model_id))
                 if len(pending) > 1:  # the newest runs while the one before is submitted
                     self._submit(pending.popleft())
@@ -703,12 +728,30 @@ class Worker:
         for view, slot, data in items:
             if view.job_id not in self.views:
                 continue  # refused already
-            problem = runtime.check_input(data)
+            problem = self._batch_problem(runtime, view, data) if is_batch(data) else runtime.check_input(data)
             if problem is None:
                 servable.append((view, slot, data))
             else:
                 self._drop(view, "refused", problem)
         return servable
+
+    def _batch_problem(self, runtime: Runtime, view: JobView, data: bytes) -> str | None:
+        """Why the batch job `view` with input `data` is not taken (malformed, too many items,
+        too little pay per item, an item the model refuses), or None."""
+        try:
+            items = decode_batch(data)
+        except BatchFormatError as exc:
+            return str(exc)
+        if len(items) > self.settings.max_batch_items:
+            return f"batch of {len(items)} inputs; this worker takes at most {self.settings.max_batch_items}"
+        per_item = view.terms.reward // view.terms.redundancy // len(items)
+        if view.terms.token == ZERO_ADDRESS and per_item < self.settings.min_reward:
+            return f"pays {per_item} wei an input (min_reward {self.settings.min_reward})"
+        for index, item in enumerate(items):
+            problem = runtime.check_input(item)
+            if problem is not None:
+                return f"batch input {index}: {problem}"
+        return None
 
     def _publish(self, digest: bytes, payload: bytes) -> str:
         """The result's URI: on the configured storage backend, else (or when it fails) the
