@@ -12,6 +12,7 @@ from eth_account import Account
 from web3 import Web3
 
 REWARD = 10**16
+BATCH = 50  # inputs in the batch job
 
 
 def travel(w3: Web3, seconds: int) -> None:
@@ -39,6 +40,17 @@ def main() -> None:
             steps.append(("settle", worker.settle(job)["gasUsed"]))
             rows += [(f"{name} [{round_}]", gas) for name, gas in steps]
             rows.append((f"lifecycle total [{round_}]", sum(gas for _, gas in steps)))
+        texts = [f"{sentence[:40].decode()} {n:04d}" for n in range(BATCH)]  # 45 bytes each
+        for where, uri_of_input in (("inline", None), ("by URI", "https://inputs.example/batch-1")):
+            job = requester.post_batch(ECHO, texts, reward=REWARD, input_uri=uri_of_input)
+            steps = [(f"postJob ({BATCH} inputs)", job.receipt["gasUsed"])]  # type: ignore[index]
+            steps.append(("submitResult", worker.submit_result(job, content_hash(b"r"), uri)["gasUsed"]))
+            travel(w3, 60)
+            steps.append(("settle", worker.settle(job)["gasUsed"]))
+            rows += [(f"{name} [batch, input {where}]", gas) for name, gas in steps]
+            total = sum(gas for _, gas in steps)
+            rows.append((f"lifecycle total [batch, input {where}]", total))
+            rows.append((f"  per input [batch, input {where}]", total // BATCH))
         rows.append(("withdraw (worker)", worker.withdraw()["gasUsed"]))
         job = requester.post_job(ECHO, sentence, reward=REWARD, claim_timeout=30, result_timeout=60)
         travel(w3, 31)
@@ -51,7 +63,7 @@ def main() -> None:
         rows.append(("cancel", job.cancel()["gasUsed"]))
         rows.append(("requestUnstake", worker.request_unstake(10**17)["gasUsed"]))
         for name, gas in rows:
-            print(f"{name:<40}{gas:>10,}")
+            print(f"{name:<56}{gas:>10,}")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """Protocol throughput against raw model throughput, for docs/benchmarks.md.
 
-    source scripts/setup.sh && python scripts/bench_worker.py [--jobs 100] [--batch 1 --batch 16]
+    source scripts/setup.sh && python scripts/bench_worker.py [--jobs 100] [--batch 1 --batch 16] [--items 100]
 
 For each worker batch size, one worker process serves all-MiniLM-L6-v2 on a fresh local anvil
-chain (automine); `--jobs` distinct sentences are posted in batches of 50 (`post_jobs`) and timed
+chain (automine); `--jobs` distinct sentences are posted (one job each, or `--items` to a batch
+job), up to 50 jobs a `post_jobs` transaction, and timed
 from the first post to the last result on chain ("posting s": how long the requester's posts took,
 part of that time, since the worker starts on the first batch while the rest are posted). The same
 sentences are then embedded in this process with the same model and the same batch size. Ratios
@@ -19,8 +20,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from assay import MINILM_L6_V2, AssayClient, ModelManifest
+from assay import MAX_INLINE_INPUT, MINILM_L6_V2, AssayClient, ModelManifest
 from assay._deploy import MarketParams, deploy_contracts
+from assay.batch import encode_batch
 from assay.devnet import ANVIL_KEYS, Anvil, free_port
 from assay_worker.launcher import WorkerProcess
 from eth_account import Account
@@ -61,23 +63,29 @@ def serving(
             worker.stop()
 
 
-def protocol_seconds(count: int, batch: int) -> tuple[float, list[float], float]:
+def protocol_seconds(count: int, batch: int, items: int = 1) -> tuple[float, list[float], float]:
     """Seconds from the first post to the last submitted result, each job's post-to-result time,
-    and the seconds the requester took to post them all."""
+    and the seconds the requester took to post them all. With `items` > 1 the sentences go in
+    batch jobs of `items` inputs each (`assay.batch`)."""
+    texts = sentences(count)
+    inputs: list[bytes | str] = list(texts)
+    if items > 1:
+        inputs = [encode_batch(texts[first : first + items]) for first in range(0, count, items)]
     with serving(batch) as (chain, requester):
-        return post_and_time(chain, requester, MINILM_L6_V2, sentences(count))
+        return post_and_time(chain, requester, MINILM_L6_V2, inputs)
 
 
 def post_and_time(
     chain: Anvil, requester: AssayClient, model: ModelManifest, inputs: Sequence[bytes | str]
 ) -> tuple[float, list[float], float]:
-    """Post `inputs` in `post_jobs` transactions of 50 and wait for every result on chain: the
+    """Post `inputs` in `post_jobs` transactions of up to 50 and wait for every result on chain: the
     seconds from the first post to the last result, each job's post-to-result time, and the
     seconds from the first post to the last post's receipt."""
     started = time.monotonic()
     posted_at: dict[int, float] = {}
-    for first in range(0, len(inputs), 50):
-        for job in requester.post_jobs(model, inputs[first : first + 50], reward=10**15):
+    per_post = max(1, min(50, MAX_INLINE_INPUT * 5 // max(len(data) for data in inputs)))  # calldata <= ~80 kB
+    for first in range(0, len(inputs), per_post):
+        for job in requester.post_jobs(model, inputs[first : first + per_post], reward=10**15):
             posted_at[job.id] = time.monotonic()
     posting = time.monotonic() - started
     done: dict[int, float] = {}
@@ -122,19 +130,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--jobs", type=int, default=100)
     parser.add_argument("--batch", type=int, action="append", help="worker batch size (repeatable; default 1 and 16)")
+    parser.add_argument(
+        "--items", type=int, action="append", help="inputs per job: >1 posts batch jobs (repeatable; default 1)"
+    )
+    parser.add_argument("--no-single", action="store_true", help="skip the one-job-at-a-time latency run")
     args = parser.parse_args()
     count = args.jobs
-    print(f"jobs {count}")
-    print("batch  protocol s  jobs/s   raw s  texts/s  protocol/raw  post-to-result median  overhead/job  posting s")
-    for batch in args.batch or [1, 16]:
-        protocol, latencies, posting = protocol_seconds(count, batch)
-        raw = raw_seconds(count, batch)
-        latencies.sort()
-        overhead = (protocol - raw) / count * 1000
-        print(
-            f"{batch:5d}  {protocol:10.2f}  {count / protocol:6.1f}  {raw:6.2f}  {count / raw:7.1f}  "
-            f"{raw / protocol:12.2f}  {latencies[len(latencies) // 2]:19.2f} s  {overhead:9.1f} ms  {posting:9.2f}"
-        )
+    print(f"texts {count}")
+    print(
+        "items/job  batch  protocol s  texts/s   raw s  texts/s  protocol/raw  post-to-result median  "
+        "overhead/text  posting s"
+    )
+    for items in args.items or [1]:
+        for batch in args.batch or [1, 16]:
+            protocol, latencies, posting = protocol_seconds(count, batch, items)
+            raw = raw_seconds(count, batch)
+            latencies.sort()
+            overhead = (protocol - raw) / count * 1000
+            print(
+                f"{items:9d}  {batch:5d}  {protocol:10.2f}  {count / protocol:7.1f}  {raw:6.2f}  {count / raw:7.1f}  "
+                f"{raw / protocol:12.2f}  {latencies[len(latencies) // 2]:19.2f} s  {overhead:10.1f} ms  {posting:9.2f}"
+            )
+    if args.no_single:
+        return
     latency = sorted(single_job_latency(20))
     model_ms = raw_seconds(20, 1) / 20 * 1000
     median = latency[len(latency) // 2] * 1000

@@ -53,6 +53,11 @@ def is_batch(data: bytes) -> bool:
     return data[:32] == BATCH_TAG
 
 
+def item_count(data: bytes) -> int:
+    """How many model inputs `data` holds: the count a batch document claims (not checked), else 1."""
+    return int.from_bytes(data[64:96], "big") if is_batch(data) else 1
+
+
 def decode_batch(data: bytes) -> list[bytes]:
     """The items of the batch document `data`; `BatchFormatError` says why when it is not one."""
     if not is_batch(data):

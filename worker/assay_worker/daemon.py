@@ -36,7 +36,8 @@ from assay import (
 )
 from assay._calldata import Calldata
 from assay._jobs import ZERO_ADDRESS
-from assay.batch import decode_batch, encode_batch, is_batch
+from assay.batch import decode_batch, encode_batch, is_batch, item_count
+from assay.storage import MAX_PAYLOAD_BYTES
 from eth_abi.exceptions import DecodingError
 from tenacity import before_sleep_log, retry, retry_if_exception_type, stop_after_delay, wait_exponential_jitter
 from web3.exceptions import BlockNotFound, Web3Exception
@@ -199,6 +200,11 @@ def _run_model(runtime: Runtime, inputs: list[bytes], batch_size: int) -> tuple[
             done = [answer for answer in own if isinstance(answer, bytes)]
             results.append(encode_batch(done) if is_batch(data) else done[0])
     return results, time.monotonic() - started
+
+
+def _inputs_of(view: JobView) -> int:
+    """The model inputs a job holds, as far as known before its input is fetched."""
+    return item_count(view.input) if view.input else 1
 
 
 def _run_items(runtime: Runtime, items: list[bytes]) -> list[bytes | Exception]:
@@ -615,12 +621,27 @@ class Worker:
             if self.wedged:
                 return  # the model thread is stuck: any new batch would only wait behind it
             oldest = min(view.seen_at for view, _ in waiting)
-            if len(waiting) < self.settings.batch_size and time.monotonic() - oldest < self.settings.batch_wait:
+            inputs = sum(_inputs_of(view) for view, _ in waiting)
+            if inputs < self.settings.batch_size and time.monotonic() - oldest < self.settings.batch_wait:
                 continue  # wait a little for a fuller batch (the latency budget)
-            size = self.settings.batch_size
-            self._run_batches(model_id, [waiting[first : first + size] for first in range(0, len(waiting), size)])
+            self._run_batches(model_id, self._model_batches(waiting))
             if self.stopping.is_set():
                 return
+
+    def _model_batches(self, waiting: list[tuple[JobView, int]]) -> list[list[tuple[JobView, int]]]:
+        """`waiting` cut into batches of at most `batch_size` model inputs, a batch job counting
+        its inputs (one larger than that runs alone), so that one batch's transaction goes out
+        while the next one's model runs. An input behind a URI counts as one until fetched."""
+        batches: list[list[tuple[JobView, int]]] = []
+        inputs = 0
+        for job in waiting:
+            size = _inputs_of(job[0])
+            if not batches or inputs + size > self.settings.batch_size:
+                batches.append([])
+                inputs = 0
+            batches[-1].append(job)
+            inputs += size
+        return batches
 
     def _run_batches(self, model_id: bytes, batches: list[list[tuple[JobView, int]]]) -> None:
         """Run and submit `batches` of one model as a pipeline: while one batch's transaction is
@@ -701,6 +722,10 @@ class Worker:
         for (view, slot, _), payload in zip(running.ready, results, strict=True):
             if isinstance(payload, Exception):
                 self._drop(view, "failed", f"model failed: {payload!r}")
+                continue
+            if len(payload) > MAX_PAYLOAD_BYTES:  # no slot is taken yet: failing now costs nothing
+                why = f"result of {len(payload)} bytes; requesters fetch at most {MAX_PAYLOAD_BYTES} (fewer inputs)"
+                self._drop(view, "failed", why)
                 continue
             digest = self.store.put(payload)
             uri = self._publish(digest, payload)
