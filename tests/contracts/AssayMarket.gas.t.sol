@@ -21,8 +21,17 @@ contract AssayMarketGas is MarketBase {
     }
 
     function _lifecycleSingle(string memory label, IAssayMarket.JobRequest memory request) private {
+        _lifecycle(label, request, "hello", "");
+    }
+
+    function _lifecycle(
+        string memory label,
+        IAssayMarket.JobRequest memory request,
+        bytes memory input,
+        string memory uri
+    ) private {
         _total = 0;
-        (uint256 jobId, IAssayMarket.JobTerms memory terms) = _post(request);
+        (uint256 jobId, IAssayMarket.JobTerms memory terms) = _post(request, input, uri);
         _step(string.concat(label, " postJob"));
         IAssayMarket.Outcome memory outcome = _submit(jobId, terms, "result");
         _step(string.concat(label, " submitResult"));
@@ -169,6 +178,24 @@ contract AssayMarketGas is MarketBase {
         console.log("batch of 50: settle multicall per job", settleGas / n);
         console.log("batch of 50: lifecycle per job", (postGas + submitGas + settleGas) / n);
         assertEq(_ethOwed(workers[0]) > 0, true);
+    }
+
+    /// @dev one job whose input is a batch document of 50 inputs of 45 bytes (client/assay/batch.py:
+    /// abi.encode(BATCH_TAG, items)), carried in calldata and, second, hosted (only its hash on chain)
+    function test_gas_batchJobOf50Inputs() public {
+        _warmUp(_request(modelId, 1, REWARD));
+        bytes[] memory items = new bytes[](50);
+        for (uint256 i; i < items.length; ++i) {
+            items[i] = bytes(string.concat("Assay pays GPU owners for verified inf ", vm.toString(100_000 + i)));
+            assertEq(items[i].length, 45);
+        }
+        bytes memory input = abi.encode(bytes32(bytes.concat(hex"ff", "assay.batch/1")), items);
+        _lifecycle("batch job of 50 inputs, inline:", _request(modelId, 1, REWARD), input, "");
+        console.log("batch job of 50 inputs, inline: per input", _total / items.length);
+        IAssayMarket.JobRequest memory hosted = _request(modelId, 1, REWARD);
+        hosted.inputHash = keccak256(input);
+        _lifecycle("batch job of 50 inputs, by URI:", hosted, "", "https://inputs.example/batch-1");
+        console.log("batch job of 50 inputs, by URI: per input", _total / items.length);
     }
 
     function test_gas_floorReference() public {

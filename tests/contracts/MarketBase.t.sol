@@ -123,9 +123,16 @@ abstract contract MarketBase is Test {
         internal
         returns (uint256 jobId, IAssayMarket.JobTerms memory terms)
     {
+        return _post(request, "hello", "");
+    }
+
+    function _post(IAssayMarket.JobRequest memory request, bytes memory input, string memory uri)
+        internal
+        returns (uint256 jobId, IAssayMarket.JobTerms memory terms)
+    {
         vm.recordLogs();
         vm.prank(requester);
-        jobId = market.postJob{value: request.token == address(0) ? request.reward : 0}(request, "hello", "");
+        jobId = market.postJob{value: request.token == address(0) ? request.reward : 0}(request, input, uri);
         terms = _postedTerms();
     }
 

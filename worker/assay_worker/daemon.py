@@ -102,7 +102,8 @@ class WorkerSettings:
     open_claiming: bool = True
     """Also take slots nobody was drawn for (after two accept windows), not only our own draws."""
     batch_size: int = 16
-    """Most jobs of one model run together (and submitted in one transaction)."""
+    """Most inputs of one model run together (and their jobs submitted in one transaction): a
+    job counts one, a batch job its inputs (one larger than this runs alone, in model batches of this size)."""
     batch_wait: float = 0.0
     """Seconds a job may wait for a fuller batch of its model (the latency budget)."""
     model_timeout: float = 600.0
