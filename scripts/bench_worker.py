@@ -97,7 +97,7 @@ def post_and_time(
             for log in events.get_logs(from_block=scanned, to_block=head):
                 done.setdefault(int(log["args"]["jobId"]), time.monotonic())
             scanned = head + 1
-        time.sleep(0.01)
+        time.sleep(0.05)
     return max(done.values()) - started, [done[job_id] - posted_at[job_id] for job_id in posted_at], posting
 
 
