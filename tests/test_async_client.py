@@ -32,6 +32,7 @@ from assay import (
     gas_cost,
 )
 from assay._jobs import ZERO_ADDRESS
+from assay.batch import decode_batch, encode_batch
 from assay.devnet import ANVIL_KEYS, Anvil, free_port
 from assay_worker.results import ResultStore
 from web3 import Web3
@@ -395,3 +396,24 @@ def test_a_websocket_dropped_again_and_again_on_a_quiet_market_keeps_following(
         run(scenario())
     finally:
         proxy.close()
+
+
+def test_a_batch_job_through_the_async_client(
+    w3: Web3, deployment: Deployment, result_server: tuple[ResultStore, str]
+) -> None:
+    requester, worker = twin(w3, deployment, 1), twin(w3, deployment, 2)
+    texts = ["first", "second", "third"]
+
+    async def scenario() -> None:
+        await worker.stake(STAKE)
+        await worker.join_model(ECHO)
+        job = await requester.post_batch(ECHO, texts, reward=REWARD)
+        assert isinstance(job, AsyncJob)
+        assert decode_batch(await job.input()) == [text.encode() for text in texts]
+        digest, uri = publish(result_server, encode_batch([text.upper() for text in texts]))
+        await worker.accept(job)
+        await worker.submit_result(job, digest, uri)
+        result = await job.wait(timeout=30, until="submitted")
+        assert result.items() == [b"FIRST", b"SECOND", b"THIRD"]
+
+    asyncio.run(scenario())

@@ -112,6 +112,7 @@ class AsyncAssayClient:
 
     # requester
     post_job = _job_on_thread(AssayClient.post_job)
+    post_batch = _job_on_thread(AssayClient.post_batch)
     post_jobs = _jobs_on_thread(AssayClient.post_jobs)
     jobs = _jobs_on_thread(AssayClient.jobs)
     balance = _on_thread(AssayClient.balance)

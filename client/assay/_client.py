@@ -183,7 +183,7 @@ class AssayClient:
         return Job(self, int(posted["args"]["jobId"]), terms, receipt)
 
     def post_batch(
-        self, model: ModelManifest | bytes, inputs: Sequence[bytes | str], *, reward: int, **options: Any
+        self, /, model: ModelManifest | bytes, inputs: Sequence[bytes | str], *, reward: int, **options: Any
     ) -> Job:
         """Post one batch job: `model` runs on every input of `inputs` (str is UTF-8 encoded) and
         the result holds one answer per input, in order (`JobResult.items()`). `reward` pays for
