@@ -121,19 +121,29 @@ def test_post_wait_status_list_with_a_real_worker(devnet: tuple[Path, str], tmp_
         worker.wait_ready()
         posted = assay_json(cwd, "--dev-account", "1", "job", "post", ECHO.name, "from the cli", "--reward", "0.01")
         result = assay_json(cwd, "job", "wait", str(posted["id"]), "--timeout", "60")
+        lines = tmp_path / "inputs.txt"
+        lines.write_text("first line\n\nsecond line\n")  # the empty line is no input
+        batch = assay_json(
+            cwd, "--dev-account", "1", "job", "post", ECHO.name, "--batch-file", str(lines), "--reward", "0.01"
+        )
+        batch_result = assay_json(cwd, "job", "wait", str(batch["id"]), "--timeout", "60")
+        printed = assay(cwd, "job", "wait", str(batch["id"])).stdout.splitlines()
     finally:
         assert worker.stop() == 0
         # a stopped worker would still be drawn for later tests' jobs on this devnet
         AssayClient(rpc_url, ANVIL_KEYS[2], deployment=cwd / "deployments").leave_model(ECHO)
     assert result["verified"] is True and json.loads(result["payload"])["text"] == "from the cli"
+    assert "items" not in result
+    assert [json.loads(item)["text"] for item in batch_result["items"]] == ["first line", "second line"]
+    assert [json.loads(line)["text"] for line in printed] == ["first line", "second line"]
     status = assay_json(cwd, "job", "status", str(posted["id"]))
     assert status["phase"] == "closed" and status["success"] is True and status["reward_wei"] == 10**16
     listed = assay_json(cwd, "job", "list", "--requester", REQUESTER)
     assert posted["id"] in [job["id"] for job in listed]
     worker_balance = assay_json(cwd, "balance", Account.from_key(ANVIL_KEYS[2]).address)
-    assert worker_balance["withdrawable_wei"] == 10**16 * 9_750 // 10_000
+    assert worker_balance["withdrawable_wei"] == 2 * 10**16 * 9_750 // 10_000  # the job and the batch job
     out = assay(cwd, "--dev-account", "2", "withdraw")
-    assert "withdrew 0.00975 ETH" in out.stderr
+    assert "withdrew 0.0195 ETH" in out.stderr
 
 
 def test_cancel_and_refund(devnet: tuple[Path, str]) -> None:

@@ -16,6 +16,7 @@ from .._async import AsyncAssayClient
 from .._events import JobEvent
 from .._jobs import Job, JobInfo, JobPhase, JobResult
 from .._models import BUILTIN_MODELS, ModelManifest
+from ..batch import encode_batch, is_batch
 from ._context import ADDRESS, Settings, console, emit_json, eth, json_option, output, parse_eth, pass_settings
 
 
@@ -49,6 +50,11 @@ def result_record(result: JobResult) -> dict[str, Any]:
         "uri": result.uri,
         "verified": True,
         "payload": result.payload.decode("utf-8", errors="replace"),
+        **(
+            {"items": [item.decode("utf-8", errors="replace") for item in result.items()]}
+            if is_batch(result.payload)
+            else {}
+        ),
     }
 
 
@@ -84,6 +90,11 @@ def job() -> None:
 @click.option(
     "--input-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="read INPUT from a file"
 )
+@click.option(
+    "--batch-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="post one batch job: each non-empty line of the file is an input",
+)
 @click.option("--input-uri", help="where you host the input; only its hash and this URI go on chain")
 @click.option("--reward", required=True, help="reward in ETH, e.g. 0.01")
 @click.option("--redundancy", default=1, show_default=True, help="workers that run the job (1-8)")
@@ -98,6 +109,7 @@ def post(
     model: ModelManifest | bytes,
     job_input: str | None,
     input_file: Path | None,
+    batch_file: Path | None,
     input_uri: str | None,
     reward: str,
     redundancy: int,
@@ -109,9 +121,12 @@ def post(
 ) -> None:
     """Post a job running MODEL (a built-in model's name or a registered model's 0x id) on INPUT
     (text) and print its id."""
-    if (job_input is None) == (input_file is None):
-        raise click.UsageError("give exactly one of INPUT or --input-file")
-    data = input_file.read_bytes() if input_file else str(job_input).encode()
+    if [job_input, input_file, batch_file].count(None) != 2:
+        raise click.UsageError("give exactly one of INPUT, --input-file or --batch-file")
+    if batch_file is not None:
+        data = encode_batch([line for line in batch_file.read_text().splitlines() if line.strip()])
+    else:
+        data = input_file.read_bytes() if input_file else str(job_input).encode()
     client = settings.client()
     with console.status("posting job…"):
         posted = client.post_job(
@@ -148,7 +163,8 @@ def show_result(result: JobResult, as_json: bool) -> None:
         emit_json(result_record(result))
         return
     console.print(f"result of job {result.job_id} verified against hash 0x{result.result_hash.hex()}")
-    click.echo(result.payload.decode("utf-8", errors="replace"))
+    for item in result.items() if is_batch(result.payload) else [result.payload]:  # a batch: a line an input
+        click.echo(item.decode("utf-8", errors="replace"))
 
 
 @job.command()
