@@ -8,15 +8,19 @@ would be larger than requesters fetch."""
 from __future__ import annotations
 
 import json
+import resource
 from pathlib import Path
 
-from assay import ECHO, SENTIMENT_MINILM, AssayClient, JobPhase
-from assay.batch import BATCH_TAG, encode_batch
+from assay import ECHO, SENTIMENT_MINILM, AssayClient, Deployment, JobPhase
+from assay.batch import BATCH_TAG, decode_batch, encode_batch
 from assay.devnet import ANVIL_KEYS
+from assay_worker.daemon import Worker, _Progress, _run_model
 from assay_worker.results import ResultStore
 from eth_account import Account
+from web3 import Web3
 
 from .conftest import local_market, publish, wait_for, worker_process
+from .test_worker_resume import SLOW, serve, serve_and_post, settings_for
 
 MIN_REWARD = 10**14  # wei a slot, and an input of a batch, must pay (ASSAY_WORKER_MIN_REWARD below)
 
@@ -73,3 +77,84 @@ def test_batch_jobs_run_as_model_batches_and_refuse_what_they_must(
         assert f"job {too_big.id}" in log and "requesters fetch at most 4194304" in log
         assert [e.name for e in too_big.history()] == ["JobPosted"]
         assert requester.stake_of(worker_address).locked == 0  # nothing held for the refused jobs
+
+
+def test_model_timeout_watches_each_model_call_not_the_whole_batch_job(
+    w3: Web3, deployment: Deployment, tmp_path: Path
+) -> None:
+    """Two batch jobs of 4 inputs at batch size 2: each job takes two model calls of 0.5 s, longer
+    in all than the 0.8 s model_timeout, yet no call is stuck, so both are answered."""
+    serve(w3, deployment, SLOW)
+    requester = AssayClient(w3, ANVIL_KEYS[1], deployment=deployment)
+    jobs = [requester.post_batch(SLOW.manifest, [f"{j}-{i}" for i in range(4)], reward=10**15) for j in range(2)]
+    operator = AssayClient(w3, ANVIL_KEYS[2], deployment=deployment)
+    worker = Worker(operator, settings_for(SLOW, tmp_path, batch_size=2, model_timeout=0.8))
+    try:
+        worker._poll_once()
+        assert worker.wedged is None
+        assert [worker.journal.get(job.id).state for job in jobs] == ["submitted", "submitted"]  # type: ignore[union-attr]
+        answers = [worker.store.get(job.info().result_hash or b"") for job in jobs]
+    finally:
+        worker.model_thread.shutdown()
+        worker.journal.close()
+    assert [decode_batch(answer or b"") for answer in answers] == [
+        [f"{j}-{i}".encode() for i in range(4)] for j in range(2)
+    ]
+
+
+def test_a_batch_whose_items_all_point_at_one_large_item_is_refused_cheaply(
+    w3: Web3, deployment: Deployment, tmp_path: Path, result_server: tuple[ResultStore, str]
+) -> None:
+    """4,096 offsets naming one 400 kB item (a 531 kB document by URI): read naively, 1.6 GB of
+    copies. The worker refuses it within 1.5 GB of address space and goes on."""
+    count, size = 4_096, 400_000
+    document = BATCH_TAG + (64).to_bytes(32, "big") + count.to_bytes(32, "big")
+    document += (32 * count).to_bytes(32, "big") * count + size.to_bytes(32, "big") + b"a" * size
+    _, uri = publish(result_server, document)
+    (honest,) = serve_and_post(w3, deployment, SLOW, ["honest"])
+    hostile = AssayClient(w3, ANVIL_KEYS[1], deployment=deployment).post_job(
+        SLOW.manifest, document, reward=10**15, input_uri=uri
+    )
+    operator = AssayClient(w3, ANVIL_KEYS[2], deployment=deployment)
+    worker = Worker(operator, settings_for(SLOW, tmp_path))
+    with Path("/proc/self/status").open() as status:
+        used = int(next(line for line in status if line.startswith("VmSize")).split()[1]) * 1024
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (used + 1_500_000_000, hard))
+    try:
+        worker._poll_once()
+        assert worker.counters.refused == 1 and hostile.id not in worker.views
+        assert worker.journal.get(honest.id).state == "submitted"  # type: ignore[union-attr]
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+        worker.model_thread.shutdown()
+        worker.journal.close()
+    assert hostile.status() == JobPhase.ASSIGNING
+
+
+class Picky:
+    """Wraps each input in <>; fails any model call holding b"BAD" (alone: that input fails)."""
+
+    manifest = ECHO
+
+    def run(self, inputs: list[bytes]) -> list[bytes]:
+        if b"BAD" in inputs:
+            raise RuntimeError("bad input")
+        return [b"<" + data + b">" for data in inputs]
+
+
+def test_run_model_keeps_each_jobs_results_in_order_and_apart() -> None:
+    nested = encode_batch([b"n1", b"n2"])
+    inputs = [
+        b"a",
+        encode_batch([b"b1", b"b2", b"b3"]),
+        b"c",
+        encode_batch([b"d1", b"BAD", b"d3"]),
+        encode_batch([nested]),  # a batch inside a batch is one opaque input
+        b"e",
+    ]
+    results, _ = _run_model(Picky(), inputs, 3, _Progress())  # type: ignore[arg-type]
+    assert results[0] == b"<a>" and results[2] == b"<c>" and results[5] == b"<e>"
+    assert decode_batch(results[1]) == [b"<b1>", b"<b2>", b"<b3>"]  # type: ignore[arg-type]
+    assert isinstance(results[3], RuntimeError)  # one bad input fails its whole batch job, no other
+    assert decode_batch(results[4]) == [b"<" + nested + b">"]  # type: ignore[arg-type]

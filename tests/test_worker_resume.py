@@ -72,12 +72,17 @@ register_runtime("test-slow-echo", SlowEcho)
 SLOW = RuntimeSpec("test-slow-echo", "test/slow-echo", "none", "exact")
 
 
-def serve_and_post(w3: Web3, deployment: Deployment, spec: RuntimeSpec, inputs: list[str]) -> list[Job]:
-    """Dev account 2 registers, stakes for and serves `spec`'s model; account 1 posts `inputs` to it."""
+def serve(w3: Web3, deployment: Deployment, spec: RuntimeSpec) -> None:
+    """Dev account 2 registers, stakes for and serves `spec`'s model."""
     operator = AssayClient(w3, ANVIL_KEYS[2], deployment=deployment)
     operator.register_model(spec.manifest)
     operator.stake(10**18)
     operator.join_model(spec.manifest)
+
+
+def serve_and_post(w3: Web3, deployment: Deployment, spec: RuntimeSpec, inputs: list[str]) -> list[Job]:
+    """`serve`, then dev account 1 posts `inputs` to the model."""
+    serve(w3, deployment, spec)
     return AssayClient(w3, ANVIL_KEYS[1], deployment=deployment).post_jobs(spec.manifest, inputs, reward=10**15)
 
 
@@ -138,7 +143,7 @@ def test_a_wedged_model_lets_its_jobs_go_and_makes_the_worker_unready(
         entry = worker.journal.get(job.id)
         assert entry is not None and entry.state == "failed"
         readiness = worker.readiness()
-        assert readiness is not None and "test/stuck-echo has run one batch for more than 0.5 s" in readiness
+        assert readiness is not None and "test/stuck-echo has run one model batch for more than 0.5 s" in readiness
         assert job.status() == JobPhase.ASSIGNING  # untaken: another worker may serve it
     finally:
         worker.model_thread.shutdown()

@@ -26,8 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from eth_abi.abi import decode, encode
-from eth_abi.exceptions import DecodingError
+from eth_abi.abi import encode
 
 from ._errors import BatchFormatError
 
@@ -42,9 +41,18 @@ _TYPES = ("bytes32", "bytes[]")
 
 def encode_batch(items: Sequence[bytes | str]) -> bytes:
     """The batch document of `items` (str is UTF-8 encoded)."""
+    if isinstance(items, str | bytes | bytearray | memoryview):
+        raise BatchFormatError("a batch is a list of inputs, not one str or bytes")
     if not 0 < len(items) <= MAX_BATCH_ITEMS:
         raise BatchFormatError(f"a batch holds 1 to {MAX_BATCH_ITEMS} items, got {len(items)}")
-    encoded = [item.encode() if isinstance(item, str) else bytes(item) for item in items]
+    encoded = []
+    for index, item in enumerate(items):
+        if isinstance(item, str):
+            encoded.append(item.encode())
+        elif isinstance(item, bytes | bytearray | memoryview):
+            encoded.append(bytes(item))
+        else:
+            raise BatchFormatError(f"batch item {index} is {type(item).__name__}, not str or bytes")
     return encode(_TYPES, (BATCH_TAG, encoded))
 
 
@@ -59,19 +67,42 @@ def item_count(data: bytes) -> int:
 
 
 def decode_batch(data: bytes) -> list[bytes]:
-    """The items of the batch document `data`; `BatchFormatError` says why when it is not one."""
+    """The items of the batch document `data`; `BatchFormatError` says why when it is not one.
+
+    Only the canonical layout is read: the items follow one another in order, each a length word
+    and its bytes zero-padded to a word, and the offsets say exactly that. The layout is walked
+    and the items sliced out, never handed to a general decoder, so that a hostile document
+    (offsets that all point at one large item) cannot make it copy that item thousands of times."""
     if not is_batch(data):
         raise BatchFormatError("not a batch document: it does not start with BATCH_TAG")
-    # the layout's head is checked before decoding, so that a hostile length cannot make the decoder work
-    if data[32:64] != (64).to_bytes(32, "big"):
+    if _word(data, 32) != 64:
         raise BatchFormatError("batch document is not in canonical ABI encoding: its items must start at byte 64")
-    count = int.from_bytes(data[64:96], "big")
+    count = _word(data, 64)
     if not 0 < count <= MAX_BATCH_ITEMS:
         raise BatchFormatError(f"a batch holds 1 to {MAX_BATCH_ITEMS} items, this one claims {count}")
-    try:
-        _, items = decode(_TYPES, data)
-    except (DecodingError, ValueError, OverflowError) as exc:
-        raise BatchFormatError(f"malformed batch document: {exc}") from exc
-    if encode(_TYPES, (BATCH_TAG, items)) != data:
-        raise BatchFormatError("batch document is not in canonical ABI encoding (as abi.encode writes it)")
-    return list(items)
+    base = 96  # item offsets count from the first offset word
+    expected = 32 * count  # where item 0 must start, relative to base
+    items = []
+    for index in range(count):
+        if _word(data, base + 32 * index) != expected:
+            raise BatchFormatError(
+                f"batch document is not in canonical ABI encoding: item {index} is not where it must be"
+            )
+        start = base + expected + 32
+        length = _word(data, start - 32)
+        padded = (length + 31) // 32 * 32
+        if start + padded > len(data):
+            raise BatchFormatError(f"malformed batch document: item {index} runs past its end")
+        if any(data[start + length : start + padded]):
+            raise BatchFormatError(f"batch document is not in canonical ABI encoding: item {index} is not zero-padded")
+        items.append(data[start : start + length])
+        expected += 32 + padded
+    if base + expected != len(data):
+        raise BatchFormatError("batch document is not in canonical ABI encoding: bytes after its last item")
+    return items
+
+
+def _word(data: bytes, at: int) -> int:
+    if at + 32 > len(data):
+        raise BatchFormatError(f"malformed batch document: it ends at byte {len(data)}, inside its layout")
+    return int.from_bytes(data[at : at + 32], "big")

@@ -138,7 +138,7 @@ class WorkerConfig(BaseSettings):
     )
     batch_wait: float = Field(0.0, ge=0, le=60, description="seconds a job may wait for a fuller batch")
     model_timeout: float = Field(
-        600.0, gt=0, description="seconds a model batch may run before the worker lets its jobs go and reports wedged"
+        600.0, gt=0, description="seconds one model call may run before the worker lets its jobs go and reports wedged"
     )
     memory_budget_mb: float | None = Field(
         None, gt=0, description="(GPU) memory models may hold at once; least recently used ones are unloaded"
@@ -146,7 +146,7 @@ class WorkerConfig(BaseSettings):
     min_reward: Decimal = Field(
         Decimal(0), ge=0, description="ETH a slot of an ETH job (or each input of a batch job) must pay to be taken"
     )
-    max_batch_items: int = Field(1_024, ge=1, le=MAX_BATCH_ITEMS, description="most inputs of a batch job to take")
+    max_batch_items: int = Field(256, ge=1, le=MAX_BATCH_ITEMS, description="most inputs of a batch job to take")
     max_active_jobs: int | None = Field(None, ge=1, description="most slots held at once (each locks collateral)")
     deadline_margin: float = Field(10.0, ge=0, le=86_400, description="seconds before a result deadline to stop taking")
     allow_private_uris: bool | None = None

@@ -107,16 +107,15 @@ class WorkerSettings:
     batch_wait: float = 0.0
     """Seconds a job may wait for a fuller batch of its model (the latency budget)."""
     model_timeout: float = 600.0
-    """Seconds a model batch may take from being handed to the model thread (at most one batch
-    runs ahead of it); past that its jobs are let go (no slot was taken yet), the worker takes no
-    more jobs (every model shares the stuck thread) and /ready reports it wedged until it is
-    restarted; reveals and settlements go on."""
+    """Seconds one model call (at most `batch_size` inputs) may take; past that its jobs are let
+    go (no slot was taken yet), the worker takes no more jobs (every model shares the stuck thread)
+    and /ready reports it wedged until it is restarted; reveals and settlements go on."""
     memory_budget_mb: float | None = None
     """(GPU) memory loaded models may hold together; None: every model stays loaded."""
     min_reward: int = 0
     """Wei a slot must pay (ETH jobs) to be worth taking, per input for a batch job: the
     profitability filter."""
-    max_batch_items: int = 1_024
+    max_batch_items: int = 256
     """Most inputs a batch job may hold to be taken (its inputs all run before its deadline)."""
     max_active_jobs: int | None = None
     """Most slots held at once, from taking to settlement (each locks collateral); None: no limit."""
@@ -170,6 +169,16 @@ _Ready = tuple[JobView, int, bytes]
 """A job, the slot to take and its input, ready for the model."""
 
 
+@dataclass
+class _Progress:
+    """When the model thread last began a model call for a run; None until the run starts."""
+
+    at: float | None = None
+
+    def tick(self) -> None:
+        self.at = time.monotonic()
+
+
 @dataclass(frozen=True)
 class _Running:
     """A batch whose model run was handed to the model thread."""
@@ -177,20 +186,23 @@ class _Running:
     ready: list[_Ready]
     results: Future[tuple[list[bytes | Exception], float]]
     model_id: bytes
-    handed_at: float = field(default_factory=time.monotonic)
+    progress: _Progress
 
 
-def _run_model(runtime: Runtime, inputs: list[bytes], batch_size: int) -> tuple[list[bytes | Exception], float]:
+def _run_model(
+    runtime: Runtime, inputs: list[bytes], batch_size: int, progress: _Progress
+) -> tuple[list[bytes | Exception], float]:
     """Each job's result (or why it failed) and the seconds taken. A batch job's input holds many
     items (`assay.batch`, checked before the job was taken): every item is one input of the model,
     run in model batches of `batch_size`, and its result is the batch document of their results
-    (or the first item's failure). Runs on the model thread: it touches nothing but the runtime."""
+    (or the first item's failure). Runs on the model thread: it touches nothing but the runtime
+    and `progress`, which it ticks at every model call (the stuck-model clock is per call)."""
     started = time.monotonic()
     groups = [decode_batch(data) if is_batch(data) else [data] for data in inputs]
     items = [item for group in groups for item in group]
     answers: list[bytes | Exception] = []
     for first in range(0, len(items), batch_size):
-        answers.extend(_run_items(runtime, items[first : first + batch_size]))
+        answers.extend(_run_items(runtime, items[first : first + batch_size], progress))
     results: list[bytes | Exception] = []
     for data, group in zip(inputs, groups, strict=True):
         own, answers = answers[: len(group)], answers[len(group) :]
@@ -208,15 +220,17 @@ def _inputs_of(view: JobView) -> int:
     return item_count(view.input) if view.input else 1
 
 
-def _run_items(runtime: Runtime, items: list[bytes]) -> list[bytes | Exception]:
+def _run_items(runtime: Runtime, items: list[bytes], progress: _Progress) -> list[bytes | Exception]:
     """One model batch. If it fails, each item is run alone so one bad input fails only its own job."""
     try:
+        progress.tick()
         return list(runtime.run(items))
     except Exception as exc:
         log.warning("batch of %d failed (%r); running each alone", len(items), exc)
     results: list[bytes | Exception] = []
     for data in items:
         try:
+            progress.tick()
             results.append(runtime.run([data])[0])
         except Exception as single:
             results.append(single)
@@ -657,8 +671,9 @@ class Worker:
                 if prepared is not None:
                     runtime, ready = prepared
                     inputs = [data for _, _, data in ready]
-                    future = self.model_thread.submit(_run_model, runtime, inputs, self.settings.batch_size)
-                    pending.append(_Running(ready, future, model_id))
+                    progress = _Progress()
+                    future = self.model_thread.submit(_run_model, runtime, inputs, self.settings.batch_size, progress)
+                    pending.append(_Running(ready, future, model_id, progress))
                 if len(pending) > 1:  # the newest runs while the one before is submitted
                     self._submit(pending.popleft())
             while pending:
@@ -706,12 +721,12 @@ class Worker:
         """Publish a batch's results once its model run is done, and submit or commit them."""
         # once a batch is stuck, the ones behind it on the model thread cannot run: not waited for
         try:
-            results, seconds = running.results.result(timeout=0.0 if self.wedged else self._time_left(running))
+            results, seconds = self._finished(running)
         except TimeoutError:
             if not self.wedged:
                 name = self.runtimes[running.model_id].manifest.name
                 self.wedged = (
-                    f"model {name} has run one batch for more than {self.settings.model_timeout:g} s; "
+                    f"model {name} has run one model batch for more than {self.settings.model_timeout:g} s; "
                     "the worker takes no more jobs until it is restarted"
                 )
                 log.error("%s", self.wedged)
@@ -744,9 +759,23 @@ class Worker:
             steps.append(_Step(view, step[0], step[1], intent))
         self._send_steps(steps, self._take_outcome)
 
+    def _finished(self, running: _Running) -> tuple[list[bytes | Exception], float]:
+        """`running`'s results once its run ends; TimeoutError once one of its model calls has
+        taken more than `model_timeout` (a batch job of many inputs may take far longer in all)."""
+        while True:
+            try:
+                return running.results.result(timeout=0.0 if self.wedged else self._time_left(running))
+            except TimeoutError:
+                if self.wedged or self._time_left(running) <= 0:
+                    raise
+
     def _time_left(self, running: _Running) -> float:
-        """Seconds `running` may still take before its model counts as stuck."""
-        return max(0.0, running.handed_at + self.settings.model_timeout - time.monotonic())
+        """Seconds `running`'s current model call may still take before its model counts as stuck.
+        A run not started yet waits behind one that is watched itself: it gets the full time."""
+        began = running.progress.at
+        if began is None:
+            return self.settings.model_timeout
+        return max(0.0, began + self.settings.model_timeout - time.monotonic())
 
     def _servable(self, runtime: Runtime, items: list[_Ready]) -> list[_Ready]:
         """The items whose input the runtime can serve; the others are refused (no slot was taken)."""
