@@ -1,6 +1,7 @@
 """Protocol throughput against raw model throughput, for docs/benchmarks.md.
 
-    source scripts/setup.sh && python scripts/bench_worker.py [--jobs 100] [--batch 1 --batch 16] [--items 100] [--split-cores]
+    source scripts/setup.sh && python scripts/bench_worker.py [--jobs 100] [--batch 1 --batch 16]
+        [--items 100] [--split-cores] [--no-single]
 
 For each worker batch size, one worker process serves all-MiniLM-L6-v2 on a fresh local anvil
 chain (automine); `--jobs` distinct sentences are posted (one job each, or `--items` to a batch
