@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import resource
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 from assay import ECHO, SENTIMENT_MINILM, AssayClient, Deployment, JobPhase
-from assay.batch import BATCH_TAG, decode_batch, encode_batch
+from assay.batch import BATCH_TAG, decode_batch, encode_batch, item_count
 from assay.devnet import ANVIL_KEYS
 from assay_worker.daemon import Worker, _Progress, _run_model
 from assay_worker.results import ResultStore
@@ -158,3 +160,21 @@ def test_run_model_keeps_each_jobs_results_in_order_and_apart() -> None:
     assert decode_batch(results[1]) == [b"<b1>", b"<b2>", b"<b3>"]  # type: ignore[arg-type]
     assert isinstance(results[3], RuntimeError)  # one bad input fails its whole batch job, no other
     assert decode_batch(results[4]) == [b"<" + nested + b">"]  # type: ignore[arg-type]
+
+
+def test_jobs_are_cut_where_their_inputs_fill_whole_model_calls() -> None:
+    """Batch size 32: single jobs go 32 to a batch as before; 100-input batch jobs go three to a
+    batch (300 inputs: one part-filled call in 10, against one in 4 when each ran alone), since
+    no earlier cut fills whole calls and 8 calls' worth (256) is the most a batch waits for."""
+
+    def job(inputs: int) -> tuple[Any, int]:
+        data = b"plain" if inputs == 1 else encode_batch([b"x"] * inputs)
+        return SimpleNamespace(input=data), 0
+
+    def sizes(waiting: list[tuple[Any, int]]) -> list[list[int]]:
+        worker = SimpleNamespace(settings=SimpleNamespace(batch_size=32))
+        return [[item_count(view.input) for view, _ in batch] for batch in Worker._model_batches(worker, waiting)]  # type: ignore[arg-type]
+
+    assert sizes([job(1) for _ in range(70)]) == [[1] * 32, [1] * 32, [1] * 6]
+    assert sizes([job(100) for _ in range(10)]) == [[100] * 3, [100] * 3, [100] * 3, [100]]
+    assert sizes([job(16), job(16), job(100), job(1000), job(5)]) == [[16, 16], [100, 1000], [5]]

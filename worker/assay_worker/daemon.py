@@ -55,6 +55,9 @@ from .tracker import JobView, LogScanner
 
 log = logging.getLogger("assay.worker")
 
+PIPELINE_CALLS = 8
+"""Model calls a batch of jobs may fill before the next batch starts (see `Worker._model_batches`)."""
+
 STARTUP_RETRY_SECONDS = 120
 """How long start-up keeps retrying an unreachable RPC before giving up with an error."""
 
@@ -644,18 +647,20 @@ class Worker:
                 return
 
     def _model_batches(self, waiting: list[tuple[JobView, int]]) -> list[list[tuple[JobView, int]]]:
-        """`waiting` cut into batches of at most `batch_size` model inputs, a batch job counting
-        its inputs (one larger than that runs alone), so that one batch's transaction goes out
-        while the next one's model runs. An input behind a URI counts as one until fetched."""
+        """`waiting` cut into batches for the model thread, whose inputs go to the model in calls
+        of `batch_size` (a batch job counts its inputs; one behind a URI counts as one until
+        fetched). A batch ends where its inputs fill whole model calls, so that no part-filled
+        call is wasted in the middle of the queue, or once it holds `PIPELINE_CALLS` calls' worth,
+        so that one batch's transaction goes out while the next one's model runs."""
+        size = self.settings.batch_size
         batches: list[list[tuple[JobView, int]]] = []
         inputs = 0
         for job in waiting:
-            size = _inputs_of(job[0])
-            if not batches or inputs + size > self.settings.batch_size:
+            if not batches or inputs % size == 0 or inputs >= PIPELINE_CALLS * size:
                 batches.append([])
                 inputs = 0
             batches[-1].append(job)
-            inputs += size
+            inputs += _inputs_of(job[0])
         return batches
 
     def _run_batches(self, model_id: bytes, batches: list[list[tuple[JobView, int]]]) -> None:
