@@ -132,6 +132,35 @@ register_runtime("test-stuck-echo", StuckEcho)
 STUCK = RuntimeSpec("test-stuck-echo", "test/stuck-echo", "none", "exact")
 
 
+class HangsOnRequest(SlowEcho):
+    """Answers at once, except that an input `hang` hangs it for 3 s."""
+
+    def run(self, inputs: list[bytes]) -> list[bytes]:
+        if b"hang" in inputs:
+            time.sleep(3.0)
+        return inputs
+
+
+register_runtime("test-hangs-on-request", HangsOnRequest)
+HANGS = RuntimeSpec("test-hangs-on-request", "test/hangs-on-request", "none", "exact")
+
+
+def test_a_stuck_batch_left_behind_by_a_failed_submit_wedges_the_worker(
+    w3: Web3, deployment: Deployment, tmp_path: Path
+) -> None:
+    """Batch 1 runs and its submit fails (fees over the cap) while batch 2 hangs on the model
+    thread: the round ends with the worker wedged, so no later round queues jobs behind it."""
+    serve_and_post(w3, deployment, HANGS, ["fine", "hang"])
+    capped = AssayClient(w3, ANVIL_KEYS[2], deployment=deployment, fees=TxPolicy(max_fee_per_gas=1))
+    worker = Worker(capped, settings_for(HANGS, tmp_path, batch_size=1, model_timeout=0.5))
+    try:
+        worker._poll_once()
+        assert worker.wedged is not None and "test/hangs-on-request" in worker.wedged
+    finally:
+        worker.model_thread.shutdown()
+        worker.journal.close()
+
+
 def test_a_wedged_model_lets_its_jobs_go_and_makes_the_worker_unready(
     w3: Web3, deployment: Deployment, tmp_path: Path
 ) -> None:

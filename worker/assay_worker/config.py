@@ -134,7 +134,7 @@ class WorkerConfig(BaseSettings):
     confirmations: int = Field(0, ge=0, le=64, description="blocks a job's log must be buried under")
     open_claiming: bool = Field(True, description="also take slots left open after the draw rounds")
     batch_size: int = Field(
-        16, ge=1, le=256, description="most model inputs (jobs, or a batch job's inputs) run and submitted together"
+        16, ge=1, le=256, description="most model inputs (jobs, or a batch job's inputs) in one model call"
     )
     batch_wait: float = Field(0.0, ge=0, le=60, description="seconds a job may wait for a fuller batch")
     model_timeout: float = Field(

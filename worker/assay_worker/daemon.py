@@ -14,7 +14,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,8 +105,9 @@ class WorkerSettings:
     open_claiming: bool = True
     """Also take slots nobody was drawn for (after two accept windows), not only our own draws."""
     batch_size: int = 16
-    """Most inputs of one model run together (and their jobs submitted in one transaction): a
-    job counts one, a batch job its inputs (one larger than this runs alone, in model batches of this size)."""
+    """Most inputs in one model call: a job counts one, a batch job its inputs. The model thread
+    gets jobs in groups that fill whole calls (up to `PIPELINE_CALLS` calls' worth, or one larger
+    job), each group's results submitted in one transaction."""
     batch_wait: float = 0.0
     """Seconds a job may wait for a fuller batch of its model (the latency budget)."""
     model_timeout: float = 600.0
@@ -688,8 +689,14 @@ class Worker:
                 # an error cut the pipeline short: let the batch it left on the model thread end
                 # before anything can unload its model (its jobs are taken again next round)
                 left.results.cancel()
-                if not self.wedged:  # a stuck thread will not end it: do not wait for that
-                    wait([left.results], timeout=self._time_left(left))
+                if self.wedged:
+                    continue  # a stuck thread will not end it: do not wait for that
+                try:
+                    self._finished(left)
+                except TimeoutError:  # stuck: later rounds must not queue behind it unawares
+                    self._wedge(left)
+                except Exception:  # cancelled before it began (or failed): nothing left running
+                    pass
 
     def _prepare(self, model_id: bytes, batch: list[tuple[JobView, int]]) -> tuple[Runtime, list[_Ready]] | None:
         """The loaded runtime and the items of `batch` it can serve, journaled as "working"
@@ -728,13 +735,7 @@ class Worker:
         try:
             results, seconds = self._finished(running)
         except TimeoutError:
-            if not self.wedged:
-                name = self.runtimes[running.model_id].manifest.name
-                self.wedged = (
-                    f"model {name} has run one model batch for more than {self.settings.model_timeout:g} s; "
-                    "the worker takes no more jobs until it is restarted"
-                )
-                log.error("%s", self.wedged)
+            self._wedge(running)
             for view, _, _ in running.ready:  # no slot was taken for them: letting go costs nothing
                 self._drop(view, "failed", "model run did not finish (the model thread is stuck)")
             return
@@ -763,6 +764,16 @@ class Worker:
                 step = ("commit", [slot, commitment_of(view.job_id, self.client.address, digest, salt)])
             steps.append(_Step(view, step[0], step[1], intent))
         self._send_steps(steps, self._take_outcome)
+
+    def _wedge(self, running: _Running) -> None:
+        """Record that `running`'s model call is stuck: no more jobs are taken."""
+        if not self.wedged:
+            name = self.runtimes[running.model_id].manifest.name
+            self.wedged = (
+                f"model {name} has run one model batch for more than {self.settings.model_timeout:g} s; "
+                "the worker takes no more jobs until it is restarted"
+            )
+            log.error("%s", self.wedged)
 
     def _finished(self, running: _Running) -> tuple[list[bytes | Exception], float]:
         """`running`'s results once its run ends; TimeoutError once one of its model calls has
