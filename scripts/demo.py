@@ -1,5 +1,6 @@
 """Assay end to end on a local chain: deploy, start a worker serving all-MiniLM-L6-v2, post an
-embedding job, wait for the verified result, and show every transaction and balance.
+embedding job, wait for the verified result, and show every transaction and balance; then a
+batch job (many inputs, one job) and its gas per input.
 
 Run through scripts/demo.sh, which sets everything up first. Leaves no process behind."""
 
@@ -23,6 +24,16 @@ from web3.types import TxReceipt
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".assay" / "demo"
 REWARD = Web3.to_wei(0.01, "ether")
+BATCH = [
+    "GPU owners earn by serving inference.",
+    "Idle graphics cards can be paid for running models.",
+    "Verifiable results are checked against an on-chain hash.",
+    "The requester's escrow pays the worker after the challenge window.",
+    "A cat sleeps in the sun.",
+    "Dogs like to chase balls in the park.",
+    "It will rain in Paris tomorrow.",
+    "The forecast says sunny skies this weekend.",
+]
 
 
 def eth(wei: int) -> str:
@@ -85,7 +96,8 @@ def run(sentence: str) -> None:
             health = worker.wait_ready()
             done(started)
             print(f"  worker {health['address']} staked 0.1 ETH and joined the model's draws; log: {worker.log_path}")
-            show_job(chain, deployment, sentence, treasury)
+            single_gas = show_job(chain, deployment, sentence, treasury)
+            show_batch(chain, deployment, single_gas)
         finally:
             started = step("stopping the worker")
             code = worker.stop()
@@ -96,7 +108,8 @@ def run(sentence: str) -> None:
     done(started)
 
 
-def show_job(chain: Anvil, deployment: object, sentence: str, treasury: str) -> None:
+def show_job(chain: Anvil, deployment: object, sentence: str, treasury: str) -> int:
+    """Post one job, follow it and show its transactions, result and balances; returns its gas."""
     w3 = chain.w3
     requester = AssayClient(w3, ANVIL_KEYS[1], deployment=deployment)  # type: ignore[arg-type]
     worker_address = Account.from_key(ANVIL_KEYS[2]).address
@@ -119,7 +132,8 @@ def show_job(chain: Anvil, deployment: object, sentence: str, treasury: str) -> 
     print(f"  {'step':<14}{'from':<11}{'gas':>9}  tx")
     for label, role, receipt in rows:
         print(f"  {label:<14}{role:<11}{receipt['gasUsed']:>9,}  {receipt['transactionHash'].hex()[:18]}…")
-    print(f"  {'lifecycle':<25}{sum(r['gasUsed'] for _, _, r in rows):>9,}")
+    lifecycle = sum(int(r["gasUsed"]) for _, _, r in rows)
+    print(f"  {'lifecycle':<25}{lifecycle:>9,}")
 
     heading("5. Verified result")
     record = result.json()
@@ -146,6 +160,32 @@ def show_job(chain: Anvil, deployment: object, sentence: str, treasury: str) -> 
     print(f"  reward = worker + fee: {'yes' if balanced else 'NO'}")
     if not balanced:
         raise SystemExit("balances do not add up")
+    return lifecycle
+
+
+def show_batch(chain: Anvil, deployment: object, single_gas: int) -> None:
+    """Post the BATCH sentences as one batch job and show what one job of many inputs costs."""
+    requester = AssayClient(chain.w3, ANVIL_KEYS[1], deployment=deployment)  # type: ignore[arg-type]
+    heading("7. A batch job: many inputs, one job")
+    job = requester.post_batch(MINILM_L6_V2, BATCH, reward=REWARD)
+    assert job.receipt is not None
+    print(f"  posted job {job.id}: {len(BATCH)} sentences in one job, {eth(REWARD)} for all of them")
+    items = job.wait(timeout=180).items()  # hash-checked like any result
+    vectors = [json.loads(item)["embedding"] for item in items]
+    if len(vectors) != len(BATCH):
+        raise SystemExit(f"{len(vectors)} embeddings for {len(BATCH)} inputs")
+    rows = [job.receipt, *(receipt for _, _, receipt in job_receipts(requester, job.id))]
+    gas = sum(int(r["gasUsed"]) for r in rows)
+    print(f"  {len(vectors)} verified embeddings, one per input, from {len(rows)} transactions")
+    print(f"  lifecycle gas {gas:,}: {gas // len(BATCH):,} per input")
+    print(f"  (the job above took {single_gas:,}, more than a later job: it created the payees' balances)")
+    for index, vector in enumerate(vectors[:4]):
+        nearest = max((j for j in range(len(vectors)) if j != index), key=lambda j: _dot(vector, vectors[j]))
+        print(f"  closest to {BATCH[index]!r}: {BATCH[nearest]!r}")
+
+
+def _dot(a: list[float], b: list[float]) -> float:
+    return sum(x * y for x, y in zip(a, b, strict=True))  # the embeddings are unit vectors: cosine
 
 
 def main() -> int:

@@ -25,7 +25,7 @@ from eth_account import Account
 from web3 import Web3
 from web3.exceptions import Web3RPCError
 
-from .conftest import MARKET_PARAMS, local_market, metric_samples
+from .conftest import MARKET_PARAMS, local_market, metric_samples, time_travel
 
 REWARD = 10**15
 
@@ -251,6 +251,9 @@ def test_a_commit_without_a_receipt_is_not_run_and_committed_again_while_it_may_
             assert landed is not cancellable and (on_chain == bytes(32)) is cancellable
             worker._poll_once()  # cancelled: run and committed afresh; else: its late commit is seen
             assert runs == ([1, 1] if cancellable else [1])
+            # past two accept windows any serving worker may take the other slot (on a slow machine the
+            # second round's re-draw could otherwise name our worker again, leaving `other` ineligible)
+            time_travel(w3, 2 * params.accept_window)
             other.commit(job, 1 - slot, bytes(32), bytes(32))
             worker._poll_once()  # reveals
             worker._poll_once()
