@@ -14,7 +14,7 @@ mistaken for a batch. Workers accept only the canonical encoding (what `abi.enco
 the bytes, and so the hash on chain, name one list of items.
 
 The job's reward pays for all its items; a worker refuses a batch whose reward per item is
-below its `min_reward`, or that holds more items than its `max_batch_items` (default 1,024).
+below its `min_reward`, or that holds more items than its `max_batch_items` (default 256).
 Each item must be one the model accepts; one bad item refuses the whole job (before any slot is
 taken: refusing costs the worker nothing).
 
