@@ -18,6 +18,7 @@ import httpx
 import pytest
 from assay import ECHO, AssayClient, JobPhase, TxPolicy, commitment_of
 from assay._events import EventDecoder
+from assay._jobs import ZERO_ADDRESS
 from assay.devnet import ANVIL_KEYS
 from assay_worker.daemon import REORG_MARGIN, Worker, WorkerSettings
 from assay_worker.metrics import metrics_text
@@ -309,3 +310,60 @@ def test_several_jobs_are_read_again_in_one_scan(w3: Web3, deployment: Any) -> N
     events = list(decoder.scan(w3, deployment.start_block, w3.eth.block_number, wanted))
     assert {event.job_id for event in events} == set(wanted)
     assert sorted(event.job_id for event in events if event.name == "JobPosted") == wanted
+
+
+def test_a_result_in_its_challenge_window_is_not_read_again_until_a_challenge_or_the_window_end(
+    tmp_path: Path,
+) -> None:
+    """Until its challenge window ends, a submitted single-slot job's phase changes only by a
+    challenge, an event the worker scans anyway: so the worker stops reading it (a worker holding
+    thousands of results in their windows sent an eth_call for each of them every round). A
+    challenge makes it read the job in the same round; the window's end, too, and then it settles."""
+    params = dataclasses.replace(MARKET_PARAMS, challenge_window=300)
+    with local_market(tmp_path, params) as (chain, deployed):
+        w3 = chain.w3
+        requester = AssayClient(w3, ANVIL_KEYS[1], deployment=deployed)
+        client = AssayClient(w3, ANVIL_KEYS[2], deployment=deployed)
+        with in_process_worker(client, tmp_path, batch_size=1) as worker:
+            worker._ensure_stake()
+            challenged, left_alone = requester.post_jobs(ECHO, ["challenged later", "left alone"], reward=REWARD)
+            phase_reads: list[int] = []
+            read_batch = worker._read_batch
+
+            def counting(calls: list[tuple[str, tuple[Any, ...]]]) -> list[Any]:
+                phase_reads.extend(args[0] for name, args in calls if name == "phaseOf")
+                return read_batch(calls)
+
+            worker._read_batch = counting  # type: ignore[method-assign]
+            worker._poll_once()
+            assert sorted(phase_reads) == [challenged.id, left_alone.id]
+            assert [worker.journal.get(job.id).state for job in (challenged, left_alone)] == ["submitted"] * 2  # type: ignore[union-attr]
+
+            phase_reads.clear()
+            mine(w3)
+            worker._poll_once()
+            worker._poll_once()
+            assert phase_reads == []
+
+            # a verifier serving the model (joined after the draw, so both jobs went to our worker)
+            verifier = AssayClient(w3, ANVIL_KEYS[3], deployment=deployed)
+            verifier.stake(10**17)
+            verifier.join_model(ECHO)
+            view = worker.views[challenged.id]
+            outcome = (client.address, view.result_hash, ZERO_ADDRESS)
+            challenge = verifier.market.functions.challenge(challenged.id, challenged.terms.as_tuple(), outcome)
+            verifier.transact(challenge, value=challenged.terms.collateral)
+            worker._poll_once()
+            assert phase_reads == [challenged.id]
+            assert (
+                requester.market.functions.phaseOf(challenged.id, challenged.terms.as_tuple()).call()
+                == JobPhase.DISPUTED
+            )
+
+            phase_reads.clear()
+            time_travel(w3, params.challenge_window + 1)
+            worker._poll_once()
+            assert left_alone.id in phase_reads
+            worker._poll_once()
+            entry = worker.journal.get(left_alone.id)
+            assert entry is not None and entry.state == "settled", worker.journal.history(left_alone.id)

@@ -548,15 +548,23 @@ class Worker:
     def _advance_all(self) -> None:
         """Take every followed job one step forward from the state the chain reports, batching
         reads, model runs and transactions across jobs."""
-        views = [self.views[job_id] for job_id in sorted(self.views)]
-        phases = self._read_batch([("phaseOf", (view.job_id, view.terms.as_tuple())) for view in views])
+        me = self.client.address
         now = self._chain_time()
+        views: list[JobView] = []
+        for job_id in sorted(self.views):
+            view = self.views[job_id]
+            if view.quiet_until(me) > now:  # a result of ours in its challenge window: nothing to read
+                self._reconcile(view, view.slot_of(me)[1])
+            else:
+                views.append(view)
+        # the clock is read first, so it may be a block older than the phases: deadline_margin covers that
+        phases = self._read_batch([("phaseOf", (view.job_id, view.terms.as_tuple())) for view in views])
         takes: list[JobView] = []
         reveals: list[tuple[JobView, int]] = []
         settles: list[JobView] = []
         for view, raw_phase in zip(views, phases, strict=True):
             phase = JobPhase(raw_phase)
-            slot, stage = view.slot_of(self.client.address)
+            slot, stage = view.slot_of(me)
             if phase == JobPhase.NONE:  # reorganised away
                 self._drop(view, "lost", "no longer on chain")
             elif phase == JobPhase.CLOSED:

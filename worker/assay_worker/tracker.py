@@ -43,6 +43,7 @@ class JobView:
     holders: dict[int, str] = field(default_factory=dict)  # slot -> worker
     stages: dict[int, str] = field(default_factory=dict)  # slot -> accepted/committed/revealed/slashed
     result_hash: bytes = bytes(32)  # single-slot jobs: the submitted result
+    challenge_end: int = 0  # single-slot jobs: chain time the result's challenge window ends
     challenger: str = ZERO_ADDRESS
     paid: dict[str, int] = field(default_factory=dict)  # worker -> amount, once settled
     closed: bool = False  # settled or cancelled
@@ -60,6 +61,21 @@ class JobView:
                 return slot, self.stages[slot]
         return None, ""
 
+    def quiet_until(self, worker: str) -> int:
+        """Chain time before which the job's phase cannot change without an event (which the
+        worker scans anyway), so reading it before then is wasted: a single-slot result of
+        `worker`'s, unchallenged, in its challenge window — only a challenge (`JobChallenged`)
+        moves it before the window ends; an audit is drawn at settlement, after it. 0: no such time."""
+        if (
+            self.terms.redundancy == 1
+            and self.holders.get(0) == worker
+            and self.stages.get(0) == "submitted"
+            and self.challenger == ZERO_ADDRESS
+            and not self.closed
+        ):
+            return self.challenge_end
+        return 0
+
     def empty_slots(self) -> list[int]:
         return [slot for slot in range(self.terms.redundancy) if slot not in self.holders]
 
@@ -72,6 +88,7 @@ class JobView:
             self.holders[0] = str(args["worker"])
             self.stages[0] = "submitted"
             self.result_hash = bytes(args["resultHash"])
+            self.challenge_end = int(args["challengeEnd"])
         elif name in ("ResultCommitted", "ResultRevealed"):
             slot = int(args["slot"])
             self.holders[slot] = str(args["worker"])
