@@ -1,17 +1,20 @@
 """Protocol throughput against raw model throughput, for docs/benchmarks.md.
 
     source scripts/setup.sh && python scripts/bench_worker.py [--jobs 100] [--batch 1 --batch 16]
-        [--items 100] [--split-cores] [--no-single]
+        [--items 100] [--split-cores] [--no-single] [--repeat 1]
 
 For each worker batch size, one worker process serves all-MiniLM-L6-v2 on a fresh local anvil
 chain (automine); `--jobs` distinct sentences are posted (one job each, or `--items` to a batch
 job), up to 50 jobs a `post_jobs` transaction, and timed
 from the first post to the last result on chain ("posting s": how long the requester's posts took,
 part of that time, since the worker starts on the first batch while the rest are posted). The same
-sentences are then embedded in this process with the same model and the same batch size. Ratios
-compare figures of this run. With `--split-cores` anvil and the requester run on the first CPU and
-the worker, and then the raw model, on the others (as on a rig whose chain node is elsewhere):
-the ratio then charges the worker only for its own work, not for the chain's.
+sentences are also embedded in this process with the same model and the same batch size, before
+and after each protocol run: the raw figure is the mean of those two, so a machine that speeds up
+or slows down during the run (a shared VM does, by ±10 %) shifts both sides of the ratio alike.
+`--repeat N` runs each configuration N times and prints the median ratio. With `--split-cores`
+anvil and the requester run on the first CPU and the worker, and then the raw model, on the
+others (as on a rig whose chain node is elsewhere): the ratio then charges the worker only for its
+own work, not for the chain's.
 """
 
 from __future__ import annotations
@@ -181,6 +184,7 @@ def main() -> None:
         "--items", type=int, action="append", help="inputs per job: >1 posts batch jobs (repeatable; default 1)"
     )
     parser.add_argument("--no-single", action="store_true", help="skip the one-job-at-a-time latency run")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each configuration (prints the median ratio)")
     parser.add_argument(
         "--split-cores",
         action="store_true",
@@ -199,14 +203,25 @@ def main() -> None:
     )
     for items in args.items or [1]:
         for batch in args.batch or [1, 16]:
-            protocol, latencies, posting = protocol_seconds(count, batch, items, cores)
-            raw = raw_seconds(count, batch, cores.worker)
-            latencies.sort()
-            overhead = (protocol - raw) / count * 1000
-            print(
-                f"{items:9d}  {batch:5d}  {protocol:10.2f}  {count / protocol:7.1f}  {raw:6.2f}  {count / raw:7.1f}  "
-                f"{raw / protocol:12.2f}  {latencies[len(latencies) // 2]:19.2f} s  {overhead:10.1f} ms  {posting:9.2f}"
-            )
+            ratios = []
+            raw_before = raw_seconds(count, batch, cores.worker)
+            for _ in range(args.repeat):
+                protocol, latencies, posting = protocol_seconds(count, batch, items, cores)
+                raw_after = raw_seconds(count, batch, cores.worker)
+                raw = (raw_before + raw_after) / 2
+                raw_before = raw_after
+                ratios.append(raw / protocol)
+                latencies.sort()
+                overhead = (protocol - raw) / count * 1000
+                print(
+                    f"{items:9d}  {batch:5d}  {protocol:10.2f}  {count / protocol:7.1f}  {raw:6.2f}  "
+                    f"{count / raw:7.1f}  {raw / protocol:12.2f}  {latencies[len(latencies) // 2]:19.2f} s  "
+                    f"{overhead:10.1f} ms  {posting:9.2f}",
+                    flush=True,
+                )
+            if args.repeat > 1:
+                ratios.sort()
+                print(f"{items:9d}  {batch:5d}  median protocol/raw of {args.repeat}: {ratios[len(ratios) // 2]:.2f}")
     if args.no_single:
         return
     latency = sorted(single_job_latency(20))
