@@ -10,6 +10,8 @@ import email.parser
 import email.policy
 import hashlib
 import json
+import os
+import stat
 import threading
 import time
 from collections.abc import Iterator
@@ -218,6 +220,31 @@ def test_local_round_trip_is_content_addressed_and_atomic(tmp_path: Path) -> Non
     assert not served.accepts("https://elsewhere.example/results/0x" + digest.hex())
 
 
+def test_local_writes_sync_the_directory_once_per_call(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rename is durable only once its directory is synced: without it a crash could lose the
+    name of a result already submitted on chain. A batch shares one directory sync."""
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd: int) -> None:
+        synced.append("dir" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    local = LocalStorage(tmp_path)
+    payloads = [b"first result", b"second result", b"first result"]
+    digests = local.write_many(payloads)
+    assert digests == [content_hash(payload) for payload in payloads]
+    assert synced == ["file", "file", "dir"]  # the repeated payload is stored once
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted({d.hex() for d in digests})
+    synced.clear()
+    local.put(b"third result")
+    assert synced == ["file", "dir"]
+    synced.clear()
+    local.write_many(payloads)  # all stored already: nothing to sync
+    assert synced == []
+
+
 def test_local_get_checks_hash_size_and_presence(tmp_path: Path) -> None:
     local = LocalStorage(tmp_path, max_bytes=LIMIT)
     uri = local.put(PAYLOAD)
@@ -241,7 +268,7 @@ def test_local_refuses_uris_that_are_not_blob_names(tmp_path: Path, uri: str) ->
 
 
 def test_worker_result_store_shares_the_local_layout(tmp_path: Path) -> None:
-    digest = ResultStore(tmp_path).put(PAYLOAD)
+    [digest] = ResultStore(tmp_path).put_many([PAYLOAD])
     assert digest == content_hash(PAYLOAD)
     assert LocalStorage(tmp_path).get(f"local:0x{digest.hex()}", digest) == PAYLOAD
     assert ResultStore(tmp_path, base_url="http://w:8600/results").storage.put(PAYLOAD).endswith(digest.hex())

@@ -748,16 +748,18 @@ class Worker:
                 self._drop(view, "failed", "model run did not finish (the model thread is stuck)")
             return
         self.counters.record_batch(len(results), seconds)
-        steps: list[_Step] = []
+        done: list[tuple[JobView, int, bytes]] = []
         for (view, slot, _), payload in zip(running.ready, results, strict=True):
             if isinstance(payload, Exception):
                 self._drop(view, "failed", f"model failed: {payload!r}")
-                continue
-            if len(payload) > MAX_PAYLOAD_BYTES:  # no slot is taken yet: failing now costs nothing
+            elif len(payload) > MAX_PAYLOAD_BYTES:  # no slot is taken yet: failing now costs nothing
                 why = f"result of {len(payload)} bytes; requesters fetch at most {MAX_PAYLOAD_BYTES} (fewer inputs)"
                 self._drop(view, "failed", why)
-                continue
-            digest = self.store.put(payload)
+            else:
+                done.append((view, slot, payload))
+        digests = self.store.put_many([payload for _, _, payload in done])
+        steps: list[_Step] = []
+        for (view, slot, payload), digest in zip(done, digests, strict=True):
             uri = self._publish(digest, payload)
             step: tuple[str, list[Any]]
             if view.terms.redundancy == 1:

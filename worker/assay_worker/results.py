@@ -4,6 +4,7 @@ written atomically by the SDK's `LocalStorage`."""
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from assay.storage import LocalStorage
@@ -20,9 +21,9 @@ class ResultStore:
         self.storage = LocalStorage(directory, base_url=base_url)
         self.directory = self.storage.directory
 
-    def put(self, payload: bytes) -> bytes:
-        """Store `payload` and return its 32-byte hash."""
-        return self.storage.write(payload)
+    def put_many(self, payloads: Sequence[bytes]) -> list[bytes]:
+        """Store a batch's payloads (one directory sync for all) and return their hashes."""
+        return self.storage.write_many(payloads)
 
     def path_of(self, digest: bytes) -> Path:
         return self.storage.path_of(digest)

@@ -1,11 +1,13 @@
-"""A directory of blobs, each at `<dir>/<keccak256 hex>`; writes are atomic (temp file, fsync,
-rename), so a crash never leaves a half-written blob under a hash name."""
+"""A directory of blobs, each at `<dir>/<keccak256 hex>`; writes are atomic and durable (temp file,
+fsync, rename, fsync of the directory), so a crash never leaves a half-written blob under a hash
+name nor loses the name of one that was stored."""
 
 from __future__ import annotations
 
 import os
 import re
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -36,12 +38,31 @@ class LocalStorage(Storage):
 
     def write(self, payload: bytes) -> bytes:
         """Store `payload` (once) and return its 32-byte hash."""
-        digest = content_hash(payload)
-        if not self.path_of(digest).exists():
-            with StagedBlob(self) as blob:
-                blob.write(payload)
-                blob.publish()
-        return digest
+        return self.write_many([payload])[0]
+
+    def write_many(self, payloads: Sequence[bytes]) -> list[bytes]:
+        """Store each payload (once) and return their hashes: one directory sync covers them all."""
+        digests = []
+        added = False
+        for payload in payloads:
+            digest = content_hash(payload)
+            if not self.path_of(digest).exists():
+                with StagedBlob(self) as blob:
+                    blob.write(payload)
+                    blob.publish(sync_directory=False)
+                added = True
+            digests.append(digest)
+        if added:
+            self.sync()
+        return digests
+
+    def sync(self) -> None:
+        """Make the names of blobs published so far durable (a rename lives in the directory)."""
+        fd = os.open(self.directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def read(self, digest: bytes) -> bytes | None:
         """The stored blob named `digest`, or None; unchecked (for the directory's owner)."""
@@ -111,14 +132,17 @@ class StagedBlob:
     def digest(self) -> bytes:
         return self._hash.digest()
 
-    def publish(self) -> bytes:
-        """Make the blob durable under its hash name and return the hash."""
+    def publish(self, *, sync_directory: bool = True) -> bytes:
+        """Make the blob durable under its hash name and return the hash; with `sync_directory`
+        False the name is durable only after the store's `sync()`."""
         digest = self.digest()
         self._file.flush()
         os.fsync(self._file.fileno())
         self._file.close()
         os.replace(self.path, self.store.path_of(digest))
         self._published = True
+        if sync_directory:
+            self.store.sync()
         return digest
 
     def __enter__(self) -> StagedBlob:
