@@ -58,7 +58,8 @@ def test_worker_finishes_its_jobs_across_a_node_restart_from_a_state_dump(tmp_pa
 
 
 def rpc_failures(log_file: Path) -> list[datetime]:
-    """When the worker logged each round that an RPC error cut short."""
+    """When the worker logged each round that an RPC error cut short (not a step whose send
+    failed: that is logged apart, and does not back the polling off)."""
     return [
         datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f")
         for line in log_file.read_text().splitlines()

@@ -521,9 +521,10 @@ class Worker:
         self.retry |= set(self.views) | {entry.job_id for entry in self.journal.unfinished()}
         self.views.clear()
 
-    def _rpc_error(self, exc: Exception) -> None:
+    def _rpc_error(self, exc: Exception, what: str = "retrying next round") -> None:
+        """Count and log an RPC failure; `what` says what happens next (the default: a round cut short)."""
         self.counters.rpc_errors += 1
-        log.warning("RPC error, retrying next round: %s", exc)
+        log.warning("RPC error, %s: %s", what, exc)
 
     def _consider(self, view: JobView) -> None:
         """A newly posted job: follow it when we serve its model and may get a slot."""
@@ -905,7 +906,8 @@ class Worker:
                 continue
             except OSError as exc:
                 self.retry |= {step.view.job_id for step in chunk}
-                self._rpc_error(exc)
+                unsent = f"{len(chunk)} {chunk[0].function} call(s) not sent; their jobs are read again next round"
+                self._rpc_error(exc, unsent)
                 continue
             for function in {step.function for step in chunk}:
                 self._failpoint(FAILPOINTS[function])
