@@ -1,7 +1,8 @@
 """A small OpenAI-compatible server for tests: `/v1/models`, `/v1/completions` and
 `/v1/chat/completions`, answering with a local runtime, on a free port in a thread.
 
-`fail_next` makes the next requests answer 500; `delay` makes completions answer late."""
+`fail_next` makes the next requests answer `fail_status` (500), with `Retry-After: retry_after`
+when set; `delay` makes completions answer late; `completion_times` records when each came."""
 
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ class OpenAIServer:
         self.runtime = runtime
         self.model_name = model_name
         self.fail_next = 0
+        self.fail_status = 500
+        self.retry_after: str | None = None
+        self.completion_times: list[float] = []  # time.monotonic() of each completion request
         self.delay = 0.0
         self.completions = 0  # completion requests received, failed ones included
         self.port = free_port()
@@ -55,10 +59,12 @@ class OpenAIServer:
     def _complete(self, body: dict[str, Any], prompt: str) -> tuple[str, str]:
         with self._lock:
             self.completions += 1
+            self.completion_times.append(time.monotonic())
             failing = self.fail_next > 0
             self.fail_next -= failing
         if failing:
-            raise HTTPException(status_code=500, detail="injected failure")
+            headers = {"Retry-After": self.retry_after} if self.retry_after is not None else None
+            raise HTTPException(status_code=self.fail_status, detail="injected failure", headers=headers)
         time.sleep(self.delay)
         request: dict[str, Any] = {"prompt": prompt, "max_new_tokens": body["max_tokens"]}
         if body.get("temperature", 0) > 0:

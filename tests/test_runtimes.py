@@ -12,6 +12,8 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,7 @@ from assay_worker.runtimes import (
     weights_digest,
 )
 from assay_worker.runtimes import onnx_embedding as onnx_module
+from assay_worker.runtimes.openai_http import _seconds
 
 from .openai_server import OpenAIServer
 from .tiny_models import build_tiny_gpt2, tiny_gpt2_spec
@@ -391,6 +394,32 @@ def test_http_backend_retries_server_errors_then_raises_a_typed_error(server: Op
         assert "injected failure" in str(failed.value)
         assert server.completions == 3
     server.fail_next = 0
+
+
+def test_http_backend_waits_as_long_as_a_busy_server_asks(server: OpenAIServer) -> None:
+    """A 429 or 503 with `Retry-After` is retried after the pause the server names, not the
+    (here much shorter) backoff; a server asking for more than `max_retry_after` is not waited for."""
+    with http_runtime(server, attempts=3, backoff=0.01, max_retry_after=5) as runtime:
+        server.fail_status, server.retry_after, server.fail_next = 429, "1", 1
+        server.completion_times.clear()
+        assert result(runtime.run([b"hi"])[0])["text"]
+        first, second = server.completion_times
+        assert second - first >= 1.0
+        server.fail_status, server.retry_after, server.fail_next = 503, "3600", 5
+        server.completion_times.clear()
+        with pytest.raises(BackendStatusError) as refused:
+            runtime.run([b"hi"])
+        assert (refused.value.status, refused.value.retry_after) == (503, 3600.0)
+        assert len(server.completion_times) == 1  # given up at once: the jobs are let go, not held an hour
+    server.fail_status, server.retry_after, server.fail_next = 500, None, 0
+
+
+def test_retry_after_reads_seconds_and_http_dates() -> None:
+    assert _seconds("7") == 7.0
+    assert _seconds("-3") == 0.0
+    in_a_minute = format_datetime(datetime.now(UTC) + timedelta(seconds=60), usegmt=True)
+    assert 55 <= (_seconds(in_a_minute) or 0) <= 60
+    assert _seconds("soon") is None and _seconds(None) is None
 
 
 def test_http_backend_times_out_with_a_typed_error(server: OpenAIServer) -> None:

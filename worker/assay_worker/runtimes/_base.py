@@ -34,11 +34,13 @@ class BackendError(ModelRuntimeError):
 class BackendStatusError(BackendError):
     """Raised when a model server answers with an HTTP error status."""
 
-    def __init__(self, url: str, status: int, body: str) -> None:
+    def __init__(self, url: str, status: int, body: str, retry_after: float | None = None) -> None:
         super().__init__(f"{url} answered HTTP {status}: {body[:300]}")
         self.url = url
         self.status = status
         self.body = body
+        self.retry_after = retry_after
+        """Seconds the server asked us to wait (its `Retry-After` header), if it said."""
 
 
 class BackendTimeout(BackendError):

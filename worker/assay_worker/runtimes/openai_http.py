@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from ._base import (
     BackendError,
@@ -38,7 +40,8 @@ OPTIONS: dict[str, Any] = {
     "api_key_env": "",  # name of the environment variable holding a bearer token, if the server wants one
     "timeout": 120.0,  # seconds per request
     "attempts": 3,  # tries per request on connection errors, timeouts, 429 and 5xx
-    "backoff": 0.5,  # seconds before the first retry, doubling after each
+    "backoff": 0.5,  # seconds before the first retry, doubling after each (or the server's Retry-After)
+    "max_retry_after": 30.0,  # most seconds a server's Retry-After may make us wait; longer: give up at once
     "concurrency": 8,  # requests in flight per batch, so the server can batch them itself
     "default_max_new_tokens": 32,
     "max_new_tokens_limit": 256,
@@ -137,10 +140,17 @@ class OpenAIHTTPRuntime:
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         """The JSON answer to one request, retried on transient failures."""
+        backoff = wait_exponential(multiplier=self.settings["backoff"])
+
+        def wait(state: RetryCallState) -> float:
+            failure = state.outcome.exception() if state.outcome else None
+            asked = failure.retry_after if isinstance(failure, BackendStatusError) else None
+            return backoff(state) if asked is None else asked
+
         retrying = Retrying(
             stop=stop_after_attempt(self.settings["attempts"]),
-            wait=wait_exponential(multiplier=self.settings["backoff"]),
-            retry=retry_if_exception(_transient),
+            wait=wait,
+            retry=retry_if_exception(lambda exc: _transient(exc, self.settings["max_retry_after"])),
             reraise=True,
         )
         url = self.base_url + path
@@ -155,14 +165,34 @@ class OpenAIHTTPRuntime:
         assert self._client is not None
         response = self._client.request(method, path, json=body)
         if response.status_code >= 400:
-            raise BackendStatusError(str(response.url), response.status_code, response.text)
+            retry_after = _seconds(response.headers.get("retry-after"))
+            raise BackendStatusError(str(response.url), response.status_code, response.text, retry_after)
         try:
             return response.json()
         except ValueError as exc:
             raise BackendProtocolError(f"{response.url} answered with non-JSON: {response.text[:300]!r}") from exc
 
 
-def _transient(exc: BaseException) -> bool:
+def _transient(exc: BaseException, max_retry_after: float) -> bool:
+    """Worth another try: a transport error, or a status that passes, unless the server asked
+    for a longer pause than we wait (the batch then fails now and its jobs are let go)."""
     if isinstance(exc, BackendStatusError):
-        return exc.status in _TRANSIENT_STATUS
+        return exc.status in _TRANSIENT_STATUS and (exc.retry_after or 0) <= max_retry_after
     return isinstance(exc, httpx.TransportError)
+
+
+def _seconds(retry_after: str | None) -> float | None:
+    """A `Retry-After` header (seconds, or an HTTP date) as seconds from now; None when absent or unreadable."""
+    if not retry_after:
+        return None
+    try:
+        return max(0.0, float(retry_after))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(retry_after)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # an HTTP date is GMT
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
