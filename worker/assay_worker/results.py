@@ -21,6 +21,10 @@ class ResultStore:
         self.storage = LocalStorage(directory, base_url=base_url)
         self.directory = self.storage.directory
 
+    def put(self, payload: bytes) -> bytes:
+        """Store `payload` and return its 32-byte hash."""
+        return self.storage.write(payload)
+
     def put_many(self, payloads: Sequence[bytes]) -> list[bytes]:
         """Store a batch's payloads (one directory sync for all) and return their hashes."""
         return self.storage.write_many(payloads)
