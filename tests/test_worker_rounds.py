@@ -224,7 +224,9 @@ def test_a_commit_without_a_receipt_is_not_run_and_committed_again_while_it_may_
         cap = None if cancellable else base_fee * 3 // 2
         impatient = TxPolicy(receipt_timeout=2, replace_after=1, max_fee_per_gas=cap)
         client = AssayClient(w3, ANVIL_KEYS[2], deployment=deployed, fees=impatient)
-        with in_process_worker(client, tmp_path) as worker:
+        # 100 times `other`'s stake, so the draw names our worker (with equal stakes it missed
+        # both slots one time in 32: `other` in slot 0, then four draws of `other` for slot 1)
+        with in_process_worker(client, tmp_path, stake=10**19) as worker:
             worker._ensure_stake()
             runtime = worker.runtimes[ECHO.model_id]
             runs: list[int] = []
