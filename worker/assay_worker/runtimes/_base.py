@@ -81,6 +81,16 @@ def canonical(record: dict[str, Any]) -> bytes:
     return json.dumps(record, sort_keys=True, separators=(",", ":")).encode()
 
 
+def embedding_results(manifest: ModelManifest, vectors: Any) -> list[bytes]:
+    """Each row of `vectors` (a 2-D numpy array) as an embedding result. `tolist()` gives the
+    same Python floats as converting each element, at a quarter of the cost: a 384-float
+    result is most of the worker's own CPU time per input."""
+    return [
+        canonical({"model": manifest.name, "dimension": len(vector), "embedding": vector})
+        for vector in vectors.tolist()
+    ]
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:

@@ -23,7 +23,7 @@ from typing import Any
 
 from assay import MINILM_L6_V2, ModelManifest
 
-from ._base import RuntimeLoadError, canonical, check_weights, decode_text, not_loaded
+from ._base import RuntimeLoadError, check_weights, decode_text, embedding_results, not_loaded
 from .sentence import minilm_path
 from .spec import RuntimeSpec
 
@@ -128,16 +128,7 @@ class OnnxEmbeddingRuntime:
         mask = feeds["attention_mask"][..., None].astype(hidden.dtype)
         pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
         vectors = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
-        return [
-            canonical(
-                {
-                    "model": self.manifest.name,
-                    "dimension": int(vector.shape[0]),
-                    "embedding": [float(x) for x in vector],
-                }
-            )
-            for vector in vectors
-        ]
+        return embedding_results(self.manifest, vectors)
 
 
 def export_encoder(model_dir: Path, target: Path) -> None:

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from assay import MINILM_L6_V2, SENTIMENT_MINILM
 
-from ._base import RuntimeLoadError, canonical, check_weights, decode_text, module_bytes, not_loaded
+from ._base import RuntimeLoadError, check_weights, decode_text, embedding_results, module_bytes, not_loaded
 
 
 def minilm_path() -> Path:
@@ -57,19 +57,11 @@ class SentenceEmbeddingRuntime:
         if self._model is None:
             raise not_loaded(self.manifest)
         texts = [data.decode("utf-8") for data in inputs]
-        return self._model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+        # no progress bar: at INFO it would print one to the worker log for every model call
+        return self._model.encode(texts, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
 
     def run(self, inputs: list[bytes]) -> list[bytes]:
-        return [
-            canonical(
-                {
-                    "model": self.manifest.name,
-                    "dimension": int(vector.shape[0]),
-                    "embedding": [float(x) for x in vector],
-                }
-            )
-            for vector in self._encode(inputs)
-        ]
+        return embedding_results(self.manifest, self._encode(inputs))
 
 
 class SentimentRuntime(SentenceEmbeddingRuntime):
@@ -86,7 +78,9 @@ class SentimentRuntime(SentenceEmbeddingRuntime):
     def load(self) -> None:
         super().load()
         self._anchors = {
-            label: self._model.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True)
+            label: self._model.encode(
+                list(texts), normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+            )
             for label, texts in self.ANCHORS.items()
         }
 
