@@ -54,6 +54,7 @@ def protocol_seconds(spec: RuntimeSpec, count: int, batch: int) -> float:
     with serving(batch, models=(), extra_env={"ASSAY_WORKER_MODELS": json.dumps([spec.as_config()])}) as (
         chain,
         requester,
+        _,
     ):
         return post_and_time(chain, requester, spec.manifest, prompts(count))[0]
 

