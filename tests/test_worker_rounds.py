@@ -369,3 +369,51 @@ def test_a_result_in_its_challenge_window_is_not_read_again_until_a_challenge_or
             worker._poll_once()
             entry = worker.journal.get(left_alone.id)
             assert entry is not None and entry.state == "settled", worker.journal.history(left_alone.id)
+
+
+def test_a_rounds_last_batch_runs_on_while_the_next_round_reads_the_jobs_posted_meanwhile(tmp_path: Path) -> None:
+    """When jobs were posted while a round ran, its last batch is not waited for at the round's
+    end: the next round reads the new jobs while the model runs it, then submits it. With none
+    posted it is submitted in its own round (a single job's latency); a stop submits it too."""
+    with local_market(tmp_path) as (chain, deployed):
+        requester = AssayClient(chain.w3, ANVIL_KEYS[1], deployment=deployed)
+        client = AssayClient(chain.w3, ANVIL_KEYS[2], deployment=deployed)
+        with in_process_worker(client, tmp_path, batch_size=1) as worker:
+            worker._ensure_stake()
+            prepare = worker._prepare
+            to_post: list[str] = []  # posted by the requester while the worker prepares a batch
+            posted = []
+
+            def posting_meanwhile(model_id: bytes, batch: list[Any]) -> Any:
+                prepared = prepare(model_id, batch)
+                if to_post:
+                    posted.append(requester.post_job(ECHO, to_post.pop(0), reward=REWARD))
+                return prepared
+
+            def running() -> list[int]:
+                return [view.job_id for batch in worker.pipeline for view, _, _ in batch.ready]
+
+            worker._prepare = posting_meanwhile  # type: ignore[method-assign]
+            first = requester.post_job(ECHO, "first", reward=REWARD)
+            to_post[:] = ["second", "third"]
+            worker._poll_once()
+            assert running() == [first.id]
+            assert worker.journal.get(first.id).state == "working"  # type: ignore[union-attr]
+
+            worker._poll_once()  # takes the second (while the third is posted): the first goes out
+            assert worker.journal.get(first.id).state == "submitted"  # type: ignore[union-attr]
+            assert running() == [posted[0].id]
+
+            worker._poll_once()  # takes the third, and nothing was posted meanwhile: submitted at once
+            assert running() == []
+            assert [worker.journal.get(job.id).state for job in posted] == ["submitted"] * 2  # type: ignore[union-attr]
+
+            last = requester.post_job(ECHO, "left running at a stop", reward=REWARD)
+            to_post[:] = ["posted at the stop"]
+            worker._poll_once()
+            assert running() == [last.id]
+            worker.stop()
+            worker.run()  # stopping already: no round runs, and the batch left running is submitted
+            assert last.status() == JobPhase.CHALLENGEABLE
+        with in_process_worker(client, tmp_path) as restarted:  # the journal says so too
+            assert restarted.journal.get(last.id).state == "submitted"  # type: ignore[union-attr]

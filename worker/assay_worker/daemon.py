@@ -191,6 +191,7 @@ class _Running:
     results: Future[tuple[list[bytes | Exception], float]]
     model_id: bytes
     progress: _Progress
+    round: int  # the poll round that handed it over
 
 
 def _run_model(
@@ -265,6 +266,11 @@ class Worker:
         self.model_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
         self.residency = Residency(self.runtimes, settings.memory_budget_mb, declared_mb, self.counters.record_load)
         self.views: dict[int, JobView] = {}  # jobs we hold a slot of, or may still get one of
+        # batches handed to the model thread whose results are not submitted yet. When jobs were
+        # posted meanwhile, a round's last batch is submitted in the next round, which reads
+        # them while the model runs it
+        self.pipeline: deque[_Running] = deque()
+        self.rounds = 0  # poll rounds begun
         self.queue_depth: dict[str, int] = {}
         self._count_waiting()
         self.scanner = LogScanner(client)
@@ -343,6 +349,10 @@ class Worker:
             while not self.stopping.is_set():
                 self._poll_once()
                 self._pause()
+            try:  # a graceful stop submits the batch still on the model thread
+                self._finish_batches()
+            except (AssayError, OSError, Web3Exception, DecodingError, ValueError) as exc:
+                self._rpc_error(exc, "the last batch was not submitted; its jobs resume on the next start")
         finally:
             if self.heads is not None:
                 self.heads.stop()
@@ -362,6 +372,8 @@ class Worker:
         exponentially later."""
         pushed = self.heads is not None and self.heads.connected.is_set()
         pause = IDLE_ROUND if pushed and not self.views else self.settings.poll_interval
+        if self.pipeline and not self.failed_rounds:  # the model runs a batch: read on meanwhile
+            pause = 0.0
         if self.failed_rounds:  # the endpoint is down or refusing us: back off, up to MAX_BACKOFF,
             # and let no pushed block cut the pause short (the websocket may be up while HTTP fails)
             self.stopping.wait(
@@ -394,6 +406,7 @@ class Worker:
         """One round: reload jobs left over, scan new logs, then move every followed job forward.
         Every step is decided from the chain's state, so a step repeated after a transport error
         is safe; a failed step leaves its jobs for the next round without holding up the others."""
+        self.rounds += 1
         try:
             self._detect_reorg()
             head = self.client.w3.eth.block_number - self.settings.confirmations
@@ -406,6 +419,12 @@ class Worker:
                 self._remember_block(head)
             if self.views and not self.stopping.is_set():
                 self._advance_all()
+            # the round's last batch runs on while the next round reads the jobs posted meanwhile
+            # (at once: no pause), and is submitted there; with none posted, it is submitted now
+            while self.pipeline and (
+                self.pipeline[0].round < self.rounds or not self.scanner.jobs_posted_since(self.cursor)
+            ):
+                self._submit(self.pipeline.popleft())
             resume = self._resume_block()
             if resume != self.saved_cursor:
                 self.journal.cursor = self.saved_cursor = resume
@@ -514,6 +533,7 @@ class Worker:
         if fork is None:
             return
         log.warning("reorg: blocks from %d on were replaced; scanning them again", fork)
+        self._abandon_batches()  # their jobs are read again below and taken again if still open
         self.counters.reorgs += 1
         self.cursor = min(self.cursor, fork)
         self.block_hashes = {n: h for n, h in self.block_hashes.items() if n < fork}
@@ -551,9 +571,12 @@ class Worker:
         reads, model runs and transactions across jobs."""
         me = self.client.address
         now = self._chain_time()
+        running = self._running_jobs()
         views: list[JobView] = []
         for job_id in sorted(self.views):
             view = self.views[job_id]
+            if job_id in running:  # its batch runs on the model thread: submitted once done
+                continue
             if view.quiet_until(me) > now:  # a result of ours in its challenge window: nothing to read
                 self._reconcile(view, view.slot_of(me)[1])
             else:
@@ -611,7 +634,10 @@ class Worker:
         """Jobs of each served model still waiting to run (for a fuller batch, for the draw's
         rounds to open the slot, for the model): the queue depth /metrics reports."""
         waiting = dict.fromkeys((runtime.manifest.name for runtime in self.runtimes.values()), 0)
+        running = self._running_jobs()
         for view in self.views.values():
+            if view.job_id in running:
+                continue
             if view.slot_of(self.client.address)[0] is None and view.terms.model_id in self.runtimes:
                 waiting[self.runtimes[view.terms.model_id].manifest.name] += 1
         self.queue_depth = waiting  # replaced whole: the API thread reads it
@@ -633,7 +659,8 @@ class Worker:
         me = self.client.address
         limit = self.settings.max_active_jobs
         if limit is not None:  # the concurrency limit: the oldest jobs first, the rest wait
-            held = sum(1 for view in self.views.values() if view.slot_of(me)[0] is not None)
+            held = len(self._running_jobs())
+            held += sum(1 for view in self.views.values() if view.slot_of(me)[0] is not None)
             views = sorted(views, key=lambda view: view.job_id)[: max(0, limit - held)]
         asks = [(view, slot) for view in views for slot in view.empty_slots()]
         answers = self._read_batch([("eligible", (v.job_id, v.terms.as_tuple(), s, me)) for v, s in asks])
@@ -676,36 +703,56 @@ class Worker:
     def _run_batches(self, model_id: bytes, batches: list[list[tuple[JobView, int]]]) -> None:
         """Run and submit `batches` of one model as a pipeline: while one batch's transaction is
         out, the next batch's model runs on the model thread, so the GPU (or CPU) is not idle
-        while the worker waits for the chain. A stop lets the batch already running finish."""
-        pending: deque[_Running] = deque()  # batches handed to the model thread, not yet submitted
+        while the worker waits for the chain. The last batch is left running: `_poll_once`
+        submits it at the end of this round or, when more jobs were posted meanwhile, in the next
+        one, after reading them while it ran. A stop lets the batch already running finish."""
         try:
             for batch in batches:
                 if self.stopping.is_set() or self.wedged:
                     break
+                if self.pipeline and self.pipeline[-1].model_id != model_id:
+                    self._finish_batches()  # loading this model may unload the one they run on
                 prepared = self._prepare(model_id, batch)
                 if prepared is not None:
                     runtime, ready = prepared
                     inputs = [data for _, _, data in ready]
                     progress = _Progress()
                     future = self.model_thread.submit(_run_model, runtime, inputs, self.settings.batch_size, progress)
-                    pending.append(_Running(ready, future, model_id, progress))
-                if len(pending) > 1:  # the newest runs while the one before is submitted
-                    self._submit(pending.popleft())
-            while pending:
-                self._submit(pending.popleft())
-        finally:
-            for left in pending:
-                # an error cut the pipeline short: let the batch it left on the model thread end
-                # before anything can unload its model (its jobs are taken again next round)
-                left.results.cancel()
-                if self.wedged:
-                    continue  # a stuck thread will not end it: do not wait for that
-                try:
-                    self._finished(left)
-                except TimeoutError:  # stuck: later rounds must not queue behind it unawares
-                    self._wedge(left)
-                except Exception:  # cancelled before it began (or failed): nothing left running
-                    pass
+                    self.pipeline.append(_Running(ready, future, model_id, progress, self.rounds))
+                while len(self.pipeline) > 1:  # the newest runs while the ones before are submitted
+                    self._submit(self.pipeline.popleft())
+        except BaseException:
+            self._abandon_batches()
+            raise
+
+    def _running_jobs(self) -> set[int]:
+        """Jobs whose batch is on the model thread or waits to be submitted."""
+        return {view.job_id for running in self.pipeline for view, _, _ in running.ready}
+
+    def _finish_batches(self) -> None:
+        """Submit every batch handed to the model thread, once its run ends."""
+        try:
+            while self.pipeline:
+                self._submit(self.pipeline.popleft())
+        except BaseException:
+            self._abandon_batches()
+            raise
+
+    def _abandon_batches(self) -> None:
+        """Let the batches on the model thread end unsubmitted (an error cut the pipeline short, or
+        a reorg may have changed their jobs): their jobs are taken again next round. They are
+        waited for, so that nothing unloads a model still running."""
+        while self.pipeline:
+            left = self.pipeline.popleft()
+            left.results.cancel()
+            if self.wedged:
+                continue  # a stuck thread will not end it: do not wait for that
+            try:
+                self._finished(left)
+            except TimeoutError:  # stuck: later rounds must not queue behind it unawares
+                self._wedge(left)
+            except Exception:  # cancelled before it began (or failed): nothing left running
+                pass
 
     def _prepare(self, model_id: bytes, batch: list[tuple[JobView, int]]) -> tuple[Runtime, list[_Ready]] | None:
         """The loaded runtime and the items of `batch` it can serve, journaled as "working"

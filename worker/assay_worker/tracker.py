@@ -111,11 +111,24 @@ class LogScanner:
     def __init__(self, client: AssayClient) -> None:
         self.client = client
         self._decoder = EventDecoder(client.market.address, client.market.abi, EVENTS)
+        self._posted = EventDecoder(client.market.address, client.market.abi, ["JobPosted"])
 
     def scan(self, from_block: int, to_block: int, job_id: int | Sequence[int] | None = None) -> Iterator[JobEvent]:
         """Decoded job events from `from_block` to `to_block` (inclusive), oldest first; only
         those of `job_id` (one id or several) when given."""
         return self._decoder.scan(self.client.w3, from_block, to_block, job_id)
+
+    def jobs_posted_since(self, block: int) -> bool:
+        """Whether a job was posted in block `block` or later (nothing decoded)."""
+        head = self.client.w3.eth.block_number
+        if head < block:  # nodes refuse a range that starts after the head
+            return False
+        market = self.client.market.address
+        return bool(
+            self.client.w3.eth.get_logs(
+                {"address": market, "fromBlock": block, "toBlock": head, "topics": self._posted.topics()}
+            )
+        )
 
     def decode(self, logs: Iterable[LogReceipt]) -> Iterator[JobEvent]:
         """The job events among `logs` (from a receipt or a scan), decoded."""
