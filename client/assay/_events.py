@@ -66,8 +66,8 @@ class JobEvent(NamedTuple):
 @functools.lru_cache(maxsize=4096)
 def checksum_address(address: str) -> ChecksumAddress:
     """`to_checksum_address`, remembered: logs repeat the same few addresses (the market, requesters,
-    workers), and each conversion hashes the address again (~25 µs, an eighth of the worker's
-    own CPU per one-input job before this cache)."""
+    workers), and each conversion hashes the address again (~34 µs, an eighth of the worker's
+    main-thread time per one-input job before this cache)."""
     return to_checksum_address(address)
 
 

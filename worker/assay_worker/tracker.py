@@ -123,12 +123,7 @@ class LogScanner:
         head = self.client.w3.eth.block_number
         if head < block:  # nodes refuse a range that starts after the head
             return False
-        market = self.client.market.address
-        return bool(
-            self.client.w3.eth.get_logs(
-                {"address": market, "fromBlock": block, "toBlock": head, "topics": self._posted.topics()}
-            )
-        )
+        return bool(self.client.w3.eth.get_logs(self._posted.filter(block, head)))
 
     def decode(self, logs: Iterable[LogReceipt]) -> Iterator[JobEvent]:
         """The job events among `logs` (from a receipt or a scan), decoded."""

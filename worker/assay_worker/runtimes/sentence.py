@@ -56,7 +56,9 @@ class SentenceEmbeddingRuntime:
     def _encode(self, inputs: list[bytes]) -> Any:
         if self._model is None:
             raise not_loaded(self.manifest)
-        texts = [data.decode("utf-8") for data in inputs]
+        return self._embed([data.decode("utf-8") for data in inputs])
+
+    def _embed(self, texts: list[str]) -> Any:
         # no progress bar: at INFO it would print one to the worker log for every model call
         return self._model.encode(texts, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
 
@@ -77,12 +79,7 @@ class SentimentRuntime(SentenceEmbeddingRuntime):
 
     def load(self) -> None:
         super().load()
-        self._anchors = {
-            label: self._model.encode(
-                list(texts), normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-            )
-            for label, texts in self.ANCHORS.items()
-        }
+        self._anchors = {label: self._embed(list(texts)) for label, texts in self.ANCHORS.items()}
 
     def run(self, inputs: list[bytes]) -> list[bytes]:
         labels = []
