@@ -582,7 +582,7 @@ class Worker:
             else:
                 views.append(view)
         # the clock is read first, so it may be a block older than the phases: deadline_margin covers that
-        phases = self._read_batch([("phaseOf", (view.job_id, view.terms.as_tuple())) for view in views])
+        phases = self._read_batch([("phaseOf", (view.job_id, view.terms.encoded)) for view in views])
         takes: list[JobView] = []
         reveals: list[tuple[JobView, int]] = []
         settles: list[JobView] = []
@@ -663,7 +663,7 @@ class Worker:
             held += sum(1 for view in self.views.values() if view.slot_of(me)[0] is not None)
             views = sorted(views, key=lambda view: view.job_id)[: max(0, limit - held)]
         asks = [(view, slot) for view in views for slot in view.empty_slots()]
-        answers = self._read_batch([("eligible", (v.job_id, v.terms.as_tuple(), s, me)) for v, s in asks])
+        answers = self._read_batch([("eligible", (v.job_id, v.terms.encoded, s, me)) for v, s in asks])
         chosen: dict[int, tuple[JobView, int]] = {}
         for (view, slot), ok in zip(asks, answers, strict=True):
             if ok and view.job_id not in chosen:
@@ -965,13 +965,16 @@ class Worker:
             self.journal.record_many([JournalRecord(job_id, state, tx) for job_id, state in states if state])
 
     def _transact(self, steps: list[_Step]) -> TxReceipt:
-        calls = [(step.function, (step.view.job_id, step.view.terms.as_tuple(), *step.args)) for step in steps]
-        if len(calls) == 1:  # through web3, so that a revert is decoded into its typed error
-            name, args = calls[0]
-            return self._record(self.client.transact(getattr(self.client.market.functions, name)(*args)))
-        data = self.calldata.encode("multicall", [self.calldata.encode(name, *args) for name, args in calls])
+        if len(steps) == 1:  # through web3, so that a revert is decoded into its typed error
+            step = steps[0]
+            call = getattr(self.client.market.functions, step.function)
+            return self._record(self.client.transact(call(step.view.job_id, step.view.terms.as_tuple(), *step.args)))
+        calls = [
+            self.calldata.encode(step.function, step.view.job_id, step.view.terms.encoded, *step.args) for step in steps
+        ]
+        data = self.calldata.encode("multicall", calls)
         # raw calldata: web3 would re-validate the whole byte tree twice (estimate and send)
-        return self._record(self.client.send_raw(data, label=f"multicall of {len(calls)} {calls[0][0]}"))
+        return self._record(self.client.send_raw(data, label=f"multicall of {len(steps)} {steps[0].function}"))
 
     def _read_batch(self, calls: list[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         """The first return value of each market view call `(function, args)`, in one JSON-RPC

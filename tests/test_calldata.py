@@ -1,0 +1,65 @@
+"""`Calldata.encode` with arguments encoded once (`AbiEncoded`) gives the very bytes of a plain
+encode, whatever the argument order of static and dynamic types."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+from assay._artifacts import load_artifact
+from assay._calldata import AbiEncoded, Calldata
+from assay._jobs import JobTerms
+from eth_abi.abi import decode
+from eth_typing import ChecksumAddress
+from eth_utils.address import to_checksum_address
+
+MARKET = Calldata(load_artifact("AssayMarket").abi)
+
+
+def address(rng: random.Random) -> ChecksumAddress:
+    return to_checksum_address(rng.randbytes(20))
+
+
+def terms(rng: random.Random, assignees: int, allowlist: int) -> JobTerms:
+    """Random terms within each field's width (`JobTerms` field order)."""
+    reward, collateral = rng.randrange(2**128), rng.randrange(2**128)
+    model, input_hash, seed = rng.randbytes(32), rng.randbytes(32), rng.randbytes(32)
+    numbers = [rng.randrange(2**bits) for bits in (32, 8, 8, 16, 16, 16, 40, 40, 40, 32, 32, 32, 32, 64)]
+    values: list[Any] = [address(rng), address(rng), reward, collateral, model, input_hash, seed, address(rng)]
+    values += [*numbers, tuple(address(rng) for _ in range(assignees)), tuple(address(rng) for _ in range(allowlist))]
+    return JobTerms(*values)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_encode_splices_abi_encoded_terms_as_a_plain_encode_would(seed: int) -> None:
+    rng = random.Random(seed)
+    job = terms(rng, assignees=seed % 4, allowlist=seed // 2)
+    job_id, slot, worker = rng.randrange(2**256), rng.randrange(8), address(rng)
+    result = rng.randbytes(rng.randrange(0, 100))
+    calls = {
+        "phaseOf": (job_id, job.as_tuple()),
+        "eligible": (job_id, job.as_tuple(), slot, worker),
+        "submitResult": (job_id, job.as_tuple(), rng.randbytes(32), "ipfs://" + "x" * seed * 20, result),
+        "commit": (job_id, job.as_tuple(), slot, rng.randbytes(32)),
+    }
+    for function, args in calls.items():
+        spliced = (args[0], job.encoded, *args[2:])
+        assert MARKET.encode(function, *spliced) == MARKET.encode(function, *args), function
+
+
+def test_a_static_argument_can_be_encoded_once_too() -> None:
+    encoded = AbiEncoded.of("uint256", 7)
+    assert encoded == (7).to_bytes(32, "big")
+    rng = random.Random(1)
+    job = terms(rng, 1, 0)
+    worker = address(rng)
+    assert MARKET.encode("eligible", 3, job.encoded, encoded, worker) == MARKET.encode(
+        "eligible", 3, job.as_tuple(), 7, worker
+    )
+
+
+def test_terms_encoded_once_decode_back_to_the_terms() -> None:
+    job = terms(random.Random(2), 2, 1)
+    (decoded,) = decode([MARKET.input_type("phaseOf", 1)], (32).to_bytes(32, "big") + job.encoded)
+    assert JobTerms.from_event(decoded) == job
