@@ -235,7 +235,8 @@ def test_transient_rpc_failures_are_retried_and_each_transaction_lands_once(chai
     with FlakyRpc(chain.anvil.url, fail=0.15, delay=0.0, drop=0.1, seed=3) as proxy:
         w3, provider = chain.counted(proxy.url)
         manager = TxManager(w3, SENDER, TxPolicy(retry_for=20))
-        receipts = [manager.send({"to": RECIPIENT}, value) for value in range(1, 7)]
+        # half of them read their receipts raw (`raw_logs`): the same retries must cover that path
+        receipts = [manager.send({"to": RECIPIENT}, value, raw_logs=value % 2 == 0) for value in range(1, 7)]
 
     assert all(receipt["status"] == 1 for receipt in receipts)
     assert chain.anvil.w3.eth.get_transaction_count(SENDER.address) == start + 6
@@ -243,6 +244,21 @@ def test_transient_rpc_failures_are_retried_and_each_transaction_lands_once(chai
     assert proxy.counts["failed"] and proxy.counts["dropped"], proxy.counts
     assert provider.calls["eth_sendRawTransaction"] > 6  # some sends were retried...
     assert provider.calls["eth_getTransactionByHash"]  # ...and found to have landed already
+
+
+def test_a_receipt_with_raw_logs_is_the_formatted_receipt_but_for_its_logs(chain: Chain) -> None:
+    client = AssayClient(chain.anvil.w3, KEY, deployment=chain.deployment)
+    raw = TxManager(chain.anvil.w3, SENDER).send(client.registry.functions.stake(), 5, raw_logs=True)
+    formatted = chain.anvil.w3.eth.get_transaction_receipt(raw["transactionHash"])
+
+    assert {key: value for key, value in raw.items() if key != "logs"} == {
+        key: value for key, value in formatted.items() if key != "logs"
+    }
+    assert raw["logs"] and len(raw["logs"]) == len(formatted["logs"])
+    for log, same in zip(raw["logs"], formatted["logs"], strict=True):
+        assert log["data"] == same["data"].to_0x_hex() and log["logIndex"] == hex(same["logIndex"])
+        assert log["topics"] == [topic.to_0x_hex() for topic in same["topics"]]
+        assert Web3.to_checksum_address(log["address"]) == same["address"]
 
 
 def test_nonce_is_resynced_after_a_transaction_sent_behind_its_back(chain: Chain) -> None:

@@ -128,13 +128,16 @@ class AssayClient:
 
     def send_raw(self, data: bytes, value: int = 0, *, label: str) -> TxReceipt:
         """Send calldata already encoded for the market (see `TxManager.send`); `label` names the
-        call in errors and logs. Reverts are decoded into their typed errors as for `transact`."""
-        return self._send({"to": self.market.address, "data": data}, value, label)
+        call in errors and logs. Reverts are decoded into their typed errors as for `transact`.
+        The receipt's logs are left as the node sent them: `event_decoder.decode` reads them."""
+        return self._send({"to": self.market.address, "data": data}, value, label, raw_logs=True)
 
-    def _send(self, call: ContractFunction | TxParams, value: int, label: str | None = None) -> TxReceipt:
+    def _send(
+        self, call: ContractFunction | TxParams, value: int, label: str | None = None, *, raw_logs: bool = False
+    ) -> TxReceipt:
         if self._transactions is None:
             raise ConfigError("this client is read-only: pass an account to send transactions")
-        return self._transactions.send(call, value, label)
+        return self._transactions.send(call, value, label, raw_logs=raw_logs)
 
     def fetch(self, uri: str, expected_hash: bytes) -> bytes:
         """The payload at `uri` (through this client's storage when it is one of its URIs),

@@ -123,7 +123,7 @@ class LogScanner:
         head = self.client.w3.eth.block_number
         if head < block:  # nodes refuse a range that starts after the head
             return False
-        return bool(self.client.w3.eth.get_logs(self._posted.filter(block, head)))
+        return bool(self._posted.get_logs(self.client.w3, block, head))
 
     def decode(self, logs: Iterable[LogReceipt]) -> Iterator[JobEvent]:
         """The job events among `logs` (from a receipt or a scan), decoded."""
