@@ -6,7 +6,9 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import eth_abi
 import pytest
+from assay import _abi
 from assay._artifacts import load_artifact
 from assay._calldata import AbiEncoded, Calldata
 from assay._jobs import JobTerms
@@ -63,3 +65,15 @@ def test_terms_encoded_once_decode_back_to_the_terms() -> None:
     job = terms(random.Random(2), 2, 1)
     (decoded,) = decode([MARKET.input_type("phaseOf", 1)], (32).to_bytes(32, "big") + job.encoded)
     assert JobTerms.from_event(decoded) == job
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_hot_path_codec_gives_eth_abis_bytes_and_values(seed: int) -> None:
+    """`assay._abi` (faster-eth-abi where it has wheels) against eth_abi itself, on a JobPosted
+    log's data types."""
+    rng = random.Random(seed)
+    types = [MARKET.input_type("phaseOf", 1), "bytes", "string"]
+    values = [terms(rng, seed, 1).as_tuple(), rng.randbytes(rng.randrange(200)), "ipfs://" + "q" * seed]
+    data = eth_abi.encode(types, values)
+    assert _abi.encode(types, values) == data
+    assert _abi.decode(types, data) == eth_abi.decode(types, data)

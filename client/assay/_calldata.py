@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from eth_abi.abi import decode, encode
 from eth_abi.grammar import parse
 from eth_utils.abi import function_abi_to_4byte_selector, get_abi_input_types, get_abi_output_types
+
+from ._abi import decode, encode
 
 _WORD = 32
 

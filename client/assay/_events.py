@@ -12,7 +12,6 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import requests
-from eth_abi.abi import decode
 from eth_typing import ChecksumAddress
 from eth_utils.abi import collapse_if_tuple
 from eth_utils.address import to_checksum_address
@@ -21,6 +20,7 @@ from web3 import Web3
 from web3.exceptions import Web3RPCError
 from web3.types import FilterParams, LogReceipt
 
+from ._abi import decode
 from ._errors import ConfigError
 from ._logs import LOG_PAGE
 from ._rpc import raw_request
