@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from enum import IntEnum
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any, Literal
@@ -92,8 +92,8 @@ class JobTerms:
 
     def as_tuple(self) -> tuple[Any, ...]:
         """The struct as a contract call takes it."""
-        values = astuple(self)
-        return (*values[:-2], list(self.assignees), list(self.allowlist))
+        scalars = (getattr(self, field.name) for field in fields(self)[:-2])  # astuple deep-copies: 14x slower
+        return (*scalars, list(self.assignees), list(self.allowlist))
 
     @cached_property
     def encoded(self) -> AbiEncoded:
