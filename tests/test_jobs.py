@@ -28,6 +28,7 @@ from assay import (
     gas_cost,
 )
 from assay._jobs import ZERO_ADDRESS
+from assay.batch import encode_batch
 from assay.devnet import ANVIL_KEYS
 from assay_worker.results import ResultStore
 from web3 import Web3
@@ -398,3 +399,19 @@ def test_reads_take_addresses_in_any_case_and_refuse_what_is_not_one(requester: 
         requester.balance("0xnope")
     with pytest.raises(ConfigError, match="non-negative integer"):
         requester.job(-1)
+
+
+def test_a_batch_result_must_hold_one_item_per_input(
+    requester: AssayClient, worker: AssayClient, result_server: tuple[ResultStore, str]
+) -> None:
+    serve(worker)
+    short = requester.post_batch(ECHO, ["one", "two", "three"], reward=REWARD)
+    whole = requester.post_batch(ECHO, ["four", "five"], reward=REWARD)
+    worker.submit_result(short, *publish(result_server, encode_batch([b"1", b"2"])))  # an answer is missing
+    worker.submit_result(whole, *publish(result_server, encode_batch([b"4", b"5"])))
+
+    result = short.wait(until="submitted", timeout=5)
+    assert result.inputs == 3
+    with pytest.raises(errors.BatchFormatError, match="2 items for 3 inputs"):
+        result.items()
+    assert whole.wait(until="submitted", timeout=5).items() == [b"4", b"5"]

@@ -25,6 +25,7 @@ from assay_worker.metrics import metrics_text
 from eth_account import Account
 from web3 import Web3
 from web3.exceptions import Web3RPCError
+from web3.types import RPCEndpoint, RPCResponse
 
 from .conftest import MARKET_PARAMS, local_market, metric_samples, time_travel
 
@@ -104,6 +105,19 @@ def test_a_reorg_rescans_every_block_after_the_newest_one_that_survived(
         assert worker.cursor == max(deployment.start_block, kept - REORG_MARGIN)
 
 
+def refuse(w3: Web3, monkeypatch: pytest.MonkeyPatch, method: str, error: dict[str, Any]) -> None:
+    """Make the node behind `w3` answer `method` with the JSON-RPC `error` (in an HTTP 200 answer,
+    as providers do)."""
+    answer = w3.provider.make_request
+
+    def make_request(called: RPCEndpoint, params: Any) -> RPCResponse:
+        if called == method:
+            return {"jsonrpc": "2.0", "id": 1, "error": error}  # type: ignore[typeddict-item]
+        return answer(called, params)
+
+    monkeypatch.setattr(w3.provider, "make_request", make_request)
+
+
 def test_a_json_rpc_error_answer_fails_the_round_without_stopping_the_worker(
     w3: Web3, deployment: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -111,9 +125,8 @@ def test_a_json_rpc_error_answer_fails_the_round_without_stopping_the_worker(
     with in_process_worker(client, tmp_path) as worker:
         worker._poll_once()
         assert worker.failed_rounds == 0
-        refusal = Web3RPCError("{'code': -32005, 'message': 'daily request count exceeded'}")
         with monkeypatch.context() as patched:
-            patched.setattr(w3.eth, "get_logs", lambda *_: (_ for _ in ()).throw(refusal))
+            refuse(w3, patched, "eth_getLogs", {"code": -32005, "message": "daily request count exceeded"})
             mine(w3)
             worker._poll_once()  # before the fix, Web3RPCError escaped run() and the worker exited
             assert worker.failed_rounds == 1 and worker.counters.rpc_errors == 1
@@ -190,8 +203,7 @@ def test_a_log_read_failing_for_another_reason_keeps_the_page_size(
     """A node behind the head ('header not found') refuses any range: that is no reason to read
     one block at a time from then on."""
     decoder = EventDecoder(deployment.market, AssayClient(w3, None, deployment=deployment).market.abi)
-    refusal = Web3RPCError("{'code': -32000, 'message': 'header not found'}")
-    monkeypatch.setattr(w3.eth, "get_logs", lambda *_: (_ for _ in ()).throw(refusal))
+    refuse(w3, monkeypatch, "eth_getLogs", {"code": -32000, "message": "header not found"})
     head = w3.eth.block_number
     with pytest.raises(Web3RPCError, match="header not found"):
         list(decoder.scan(w3, head - 1, head))

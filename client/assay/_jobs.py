@@ -18,9 +18,17 @@ from web3.types import TxReceipt
 
 from ._artifacts import load_artifact
 from ._calldata import AbiEncoded, Calldata
-from ._errors import ConfigError, JobError, JobNotCompleted, JobTimeout, NoWorkerAvailable, ResultMismatch
+from ._errors import (
+    BatchFormatError,
+    ConfigError,
+    JobError,
+    JobNotCompleted,
+    JobTimeout,
+    NoWorkerAvailable,
+    ResultMismatch,
+)
 from ._events import JobEvent, checksum_address
-from .batch import decode_batch
+from .batch import decode_batch, is_batch, item_count
 from .storage import content_hash
 
 if TYPE_CHECKING:
@@ -152,15 +160,24 @@ class JobResult:
     payload: bytes
     result_hash: bytes
     uri: str
+    inputs: int | None = None
+    """How many inputs the job's batch input held (None: not a batch posted in calldata)."""
 
     def json(self) -> Any:
         """The payload decoded as JSON (runtimes in this package produce JSON)."""
         return json.loads(self.payload)
 
     def items(self) -> list[bytes]:
-        """A batch job's results, one per input in the order posted (`BatchFormatError` when
-        this is not a batch job's result)."""
-        return decode_batch(self.payload)
+        """A batch job's results, one per input in the order posted. `BatchFormatError` when
+        this is not a batch job's result, or when it holds another count of results than the
+        job's inputs (a hash on chain vouches for bytes, not for their being one per input)."""
+        items = decode_batch(self.payload)
+        if self.inputs is not None and len(items) != self.inputs:
+            raise BatchFormatError(
+                f"job {self.job_id}: the result holds {len(items)} items for {self.inputs} inputs; "
+                "they cannot be matched to the inputs (challenge the result)"
+            )
+        return items
 
 
 ProgressCallback = Callable[[JobPhase, float], None]
@@ -300,7 +317,10 @@ class Job:
             payload = inline
         else:
             payload = self.client.fetch(args["resultURI"], info.result_hash)
-        return JobResult(self.id, args["worker"], payload, info.result_hash, args["resultURI"])
+        posted = _named(history, "JobPosted")
+        job_input = bytes(posted[0].args["input"]) if posted else b""
+        inputs = item_count(job_input) if is_batch(job_input) else None
+        return JobResult(self.id, args["worker"], payload, info.result_hash, args["resultURI"], inputs)
 
     def refund(self) -> TxReceipt:
         """Settle a job whose deadline passed without a result: the escrow returns to the
