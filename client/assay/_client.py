@@ -14,10 +14,10 @@ from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from eth_utils.address import is_address, to_checksum_address
 from eth_utils.crypto import keccak
-from web3 import HTTPProvider, Web3
+from web3 import Web3
 from web3.contract.contract import Contract, ContractFunction
 from web3.logs import DISCARD
-from web3.types import RPCEndpoint, TxParams, TxReceipt
+from web3.types import TxParams, TxReceipt
 
 from ._artifacts import load_artifact
 from ._calldata import Calldata
@@ -29,6 +29,7 @@ from ._jobs import ZERO_ADDRESS, Job, JobTerms
 from ._keys import Signer
 from ._logs import iter_logs
 from ._models import MODES, ModelManifest, RegisteredModel, manifest_from_document
+from ._rpc import http_provider
 from ._txmanager import TxManager, TxPolicy
 from .batch import encode_batch
 from .storage import Storage, content_hash, fetch
@@ -52,17 +53,6 @@ class StakeInfo:
     locked: int
     unstaking: int
     unlock_at: int
-
-
-def http_provider(url: str) -> HTTPProvider:
-    """An HTTP provider that asks the node its chain id once: web3's validation middleware asks
-    again (twice) before every eth_estimateGas, each a full HTTP round trip."""
-    return HTTPProvider(
-        url,
-        request_kwargs={"timeout": RPC_TIMEOUT},
-        cache_allowed_requests=True,
-        cacheable_requests={RPCEndpoint("eth_chainId")},
-    )
 
 
 class AssayClient:
@@ -92,7 +82,7 @@ class AssayClient:
         addresses are refused unless `allow_private_uris` (default: only on a local chain).
         `storage` (see `assay.storage`) holds inputs too large for calldata and resolves its own
         URIs, such as `ipfs://`, when results and inputs are fetched."""
-        self.w3 = rpc if isinstance(rpc, Web3) else Web3(http_provider(rpc))
+        self.w3 = rpc if isinstance(rpc, Web3) else Web3(http_provider(rpc, RPC_TIMEOUT))
         if account is not None and not isinstance(account, str | Signer):
             raise ConfigError(f"account must be a private key or a Signer, got {type(account).__name__}")
         self._account: Signer | None = account_from_key(account) if isinstance(account, str) else account

@@ -1,4 +1,5 @@
-"""JSON-RPC requests answered as the node sent them, for the worker's hot paths.
+"""JSON-RPC for the worker's hot paths: an HTTP provider that skips repeated work, and requests
+answered as the node sent them.
 
 web3's result formatters and middleware turn every log of an answer into HexBytes,
 checksummed addresses and nested AttributeDicts; for a page of job logs or a receipt of a
@@ -8,11 +9,32 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+import requests
 from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
-from web3 import Web3
+from requests.utils import get_netrc_auth
+from web3 import HTTPProvider, Web3
 from web3.datastructures import AttributeDict
 from web3.types import RPCEndpoint, TxReceipt
+
+
+def http_provider(url: str, timeout: float) -> HTTPProvider:
+    """An HTTP provider for `url` that asks the node its chain id once (web3's validation
+    middleware asks again, twice, before every eth_estimateGas, each a full round trip) and reads
+    the environment's proxy, CA bundle and .netrc settings once (requests reads them again for
+    every request: 0.3 of its 0.7 ms of CPU)."""
+    session = requests.Session()
+    settings = session.merge_environment_settings(url, {}, None, None, None)
+    session.proxies, session.verify = settings["proxies"], settings["verify"]
+    session.auth = get_netrc_auth(url)
+    session.trust_env = False
+    return HTTPProvider(
+        url,
+        request_kwargs={"timeout": timeout},
+        session=session,
+        cache_allowed_requests=True,
+        cacheable_requests={RPCEndpoint("eth_chainId")},
+    )
 
 
 def raw_request(w3: Web3, method: str, params: list[Any]) -> Any:
