@@ -3,10 +3,13 @@ encode, whatever the argument order of static and dynamic types."""
 
 from __future__ import annotations
 
+import importlib
 import random
+import sys
 from typing import Any
 
 import eth_abi
+import eth_abi.abi
 import pytest
 from assay import _abi
 from assay._artifacts import load_artifact
@@ -77,3 +80,14 @@ def test_the_hot_path_codec_gives_eth_abis_bytes_and_values(seed: int) -> None:
     data = eth_abi.encode(types, values)
     assert _abi.encode(types, values) == data
     assert _abi.decode(types, data) == eth_abi.decode(types, data)
+
+
+def test_without_faster_eth_abi_the_codec_is_eth_abis(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where faster-eth-abi has no wheel (Linux on ARM) it is not installed: eth_abi serves."""
+    monkeypatch.setitem(sys.modules, "faster_eth_abi", None)  # its import now raises ImportError
+    try:
+        fallback = importlib.reload(_abi)
+        assert fallback.decode == eth_abi.abi.decode and fallback.encode == eth_abi.abi.encode
+    finally:
+        monkeypatch.undo()
+        importlib.reload(_abi)

@@ -341,6 +341,9 @@ def test_post_jobs_posts_a_batch_in_one_transaction(requester: AssayClient, depl
     assert [job.id for job in jobs] == [1, 2, 3]
     assert len({job.receipt["transactionHash"] for job in jobs if job.receipt}) == 1
     assert requester.market.functions.jobCount().call() == 3
+    assert jobs[0].receipt is not None  # formatted by web3, as every receipt the SDK hands out
+    posted = requester.market.events.JobPosted().process_receipt(jobs[0].receipt)
+    assert [event["args"]["jobId"] for event in posted] == [1, 2, 3]
     # the terms decoded from the receipt are the ones the market hashed: it takes them back
     for job, text in zip(jobs, ["a", "b", "c"], strict=True):
         assert job.terms.input_hash == content_hash(text.encode()) and job.terms.model_id == ECHO.model_id

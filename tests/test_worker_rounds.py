@@ -104,6 +104,16 @@ def test_a_reorg_rescans_every_block_after_the_newest_one_that_survived(
         worker._detect_reorg()
         assert worker.cursor == max(deployment.start_block, kept - REORG_MARGIN)
 
+        # the block whose logs were just scanned is gone when its hash is read: the chain was
+        # reorganised in between, so it is scanned again rather than remembered
+        worker.block_hashes = {kept: w3.eth.get_block(kept)["hash"]}
+        worker.cursor = head + 6
+        worker._remember_block(head + 5)  # past the head: what a shortened chain answers
+        assert worker.cursor == head + 5 and worker.counters.reorgs == 3
+        assert set(worker.block_hashes) == {kept}
+        worker._remember_block(head)
+        assert worker.block_hashes[head] == w3.eth.get_block(head)["hash"] and worker.counters.reorgs == 3
+
 
 def refuse(w3: Web3, monkeypatch: pytest.MonkeyPatch, method: str, error: dict[str, Any]) -> None:
     """Make the node behind `w3` answer `method` with the JSON-RPC `error` (in an HTTP 200 answer,

@@ -1,5 +1,5 @@
 """Fast calldata for hot paths: a function's selector and ABI types are worked out once, then
-each call is one `eth_abi.encode`. web3's contract-call encoding re-validates and re-normalises
+each call is one ABI encode (`assay._abi`). web3's contract-call encoding re-validates and re-normalises
 the whole argument tree on every call, which costs milliseconds per job-terms tuple.
 
 An argument that many calls repeat (a job's terms, ~900 bytes: ~100 µs to encode) can be encoded

@@ -125,11 +125,11 @@ class AssayClient:
         from several threads; see `TxManager.send`."""
         return self._send(call, value)
 
-    def send_raw(self, data: bytes, value: int = 0, *, label: str) -> TxReceipt:
+    def send_raw(self, data: bytes, value: int = 0, *, label: str, raw_logs: bool = False) -> TxReceipt:
         """Send calldata already encoded for the market (see `TxManager.send`); `label` names the
         call in errors and logs. Reverts are decoded into their typed errors as for `transact`.
-        The receipt's logs are left as the node sent them: `event_decoder.decode` reads them."""
-        return self._send({"to": self.market.address, "data": data}, value, label, raw_logs=True)
+        With `raw_logs` the receipt's logs are left as the node sent them, for `event_decoder.decode`."""
+        return self._send({"to": self.market.address, "data": data}, value, label, raw_logs=raw_logs)
 
     def _send(
         self, call: ContractFunction | TxParams, value: int, label: str | None = None, *, raw_logs: bool = False

@@ -2,7 +2,8 @@
 
 One `eth_getLogs` per page brings every job event at once (a filter on the market address and
 the events' topics), so following many jobs costs a few RPC calls however many there are. Logs
-are decoded with eth_abi directly: web3's per-log decoding costs about a millisecond a log."""
+are read unformatted and decoded with eth_abi's codec (`assay._abi`): web3's per-log formatting
+and decoding cost about a millisecond a log."""
 
 from __future__ import annotations
 

@@ -170,7 +170,9 @@ class JobResult:
     def items(self) -> list[bytes]:
         """A batch job's results, one per input in the order posted. `BatchFormatError` when
         this is not a batch job's result, or when it holds another count of results than the
-        job's inputs (a hash on chain vouches for bytes, not for their being one per input)."""
+        job's inputs (a hash on chain vouches for bytes, not for their being one per input); the
+        count is checked when the inputs were posted in calldata (`inputs` is None for a batch
+        posted by URI, whose input is not fetched for this)."""
         items = decode_batch(self.payload)
         if self.inputs is not None and len(items) != self.inputs:
             raise BatchFormatError(

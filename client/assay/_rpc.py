@@ -34,12 +34,14 @@ def http_provider(url: str, timeout: float) -> HTTPProvider:
         session=session,
         cache_allowed_requests=True,
         cacheable_requests={RPCEndpoint("eth_chainId")},
+        request_cache_validation_threshold=None,  # eth_chainId needs none (web3 would ask the chain id for it)
     )
 
 
 def raw_request(w3: Web3, method: str, params: list[Any]) -> Any:
     """The `result` of `method(params)` unformatted (hex strings, plain dicts; None for a null
-    result); an error answer raises web3's own exception for it, as a formatted call would."""
+    result); an error answer raises web3's own exception for it, as a formatted call would. It goes
+    straight to `w3`'s provider: no middleware of `w3` sees it, including any a caller added."""
     response = w3.provider.make_request(RPCEndpoint(method), params)
     return w3.manager.formatted_response(response, params)
 
@@ -50,7 +52,7 @@ _QUANTITIES = frozenset(
         *("gasUsed", "cumulativeGasUsed", "effectiveGasPrice", "blobGasUsed", "blobGasPrice"),
     )
 )
-_BYTES = frozenset(("blockHash", "transactionHash", "logsBloom", "root"))
+_BYTES = frozenset(("blockHash", "transactionHash", "logsBloom"))
 _ADDRESSES = frozenset(("from", "to", "contractAddress"))
 
 

@@ -515,7 +515,8 @@ class Worker:
 
     def _remember_block(self, number: int) -> None:
         current = self._block_hash(number)
-        if current is None:  # gone since the head was read: a reorg the next round will see
+        if current is None:  # gone since its logs were read: the chain was reorganised meanwhile
+            self._rewind(number)
             return
         self.block_hashes[number] = current
         for old in [n for n in self.block_hashes if n <= number - REORG_MARGIN]:
@@ -537,8 +538,11 @@ class Worker:
             fork = number
         else:  # none of the remembered blocks survived: the reorg is deeper than them
             fork = max(self.client.deployment.start_block, min(self.block_hashes) - REORG_MARGIN)
-        if fork is None:
-            return
+        if fork is not None:
+            self._rewind(fork)
+
+    def _rewind(self, fork: int) -> None:
+        """Blocks from `fork` on were replaced: scan them again and re-examine every job we followed."""
         log.warning("reorg: blocks from %d on were replaced; scanning them again", fork)
         self._abandon_batches()  # their jobs are read again below and taken again if still open
         self.counters.reorgs += 1
@@ -981,7 +985,9 @@ class Worker:
         ]
         data = self.calldata.encode("multicall", calls)
         # raw calldata: web3 would re-validate the whole byte tree twice (estimate and send)
-        return self._record(self.client.send_raw(data, label=f"multicall of {len(steps)} {steps[0].function}"))
+        return self._record(
+            self.client.send_raw(data, label=f"multicall of {len(steps)} {steps[0].function}", raw_logs=True)
+        )
 
     def _read_batch(self, calls: list[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         """The first return value of each market view call `(function, args)`, in one JSON-RPC

@@ -16,6 +16,7 @@ import click
 from .._deploy import MarketParams, deploy_contracts
 from .._errors import AssayError
 from .._models import BUILTIN_MODELS, MODES, ModelManifest, RegisteredModel
+from .._rpc import http_provider
 from ._context import (
     ADDRESS,
     KEYSTORE_ENV,
@@ -86,7 +87,7 @@ def deploy(
     """Deploy the Assay contracts, register the built-in models and write <out>/<chainId>.json."""
     from web3 import Web3
 
-    w3 = Web3(Web3.HTTPProvider(settings.rpc_url, request_kwargs={"timeout": 30}))
+    w3 = Web3(http_provider(settings.rpc_url, timeout=30))
     params = MarketParams(
         treasury=treasury,
         fee_bps=fee_bps,

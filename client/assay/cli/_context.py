@@ -18,6 +18,7 @@ from .._client import AssayClient, account_from_key, as_address, chain_id_of
 from .._deployments import Deployment
 from .._errors import ConfigError
 from .._keys import decrypt_keystore
+from .._rpc import http_provider
 from ..devnet import dev_key
 
 KEY_ENV = "ASSAY_PRIVATE_KEY"
@@ -39,7 +40,7 @@ class Settings:
 
     def client(self, *, signer: bool = True) -> AssayClient:
         """A client for the configured chain; with the account when `signer`."""
-        w3 = Web3(Web3.HTTPProvider(self.rpc_url, request_kwargs={"timeout": 30}))
+        w3 = Web3(http_provider(self.rpc_url, timeout=30))
         account = self.account(w3) if signer else None
         return AssayClient(w3, account, deployment=self.deployments)
 
