@@ -104,15 +104,19 @@ def test_a_reorg_rescans_every_block_after_the_newest_one_that_survived(
         worker._detect_reorg()
         assert worker.cursor == max(deployment.start_block, kept - REORG_MARGIN)
 
-        # the block whose logs were just scanned is gone when its hash is read: the chain was
-        # reorganised in between, so it is scanned again rather than remembered
+        # the block whose logs were just scanned is gone, or another block, when its hash is read
+        # after them: the chain was reorganised in between, so it is scanned again, not remembered
         worker.block_hashes = {kept: w3.eth.get_block(kept)["hash"]}
+        now = w3.eth.get_block(head)["hash"]
         worker.cursor = head + 6
-        worker._remember_block(head + 5)  # past the head: what a shortened chain answers
+        worker._remember_block(head + 5, now)  # past the head: what a shortened chain answers
         assert worker.cursor == head + 5 and worker.counters.reorgs == 3
+        worker.cursor = head + 1
+        worker._remember_block(head, bytes(32))  # the scan saw another block at this height
+        assert worker.cursor == head and worker.counters.reorgs == 4
         assert set(worker.block_hashes) == {kept}
-        worker._remember_block(head)
-        assert worker.block_hashes[head] == w3.eth.get_block(head)["hash"] and worker.counters.reorgs == 3
+        worker._remember_block(head, now)
+        assert worker.block_hashes[head] == now and worker.counters.reorgs == 4
 
 
 def refuse(w3: Web3, monkeypatch: pytest.MonkeyPatch, method: str, error: dict[str, Any]) -> None:

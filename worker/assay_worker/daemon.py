@@ -413,11 +413,13 @@ class Worker:
             head = self.client.w3.eth.block_number - self.settings.confirmations
             if self.retry:
                 self._load(sorted(self.retry), head)
+            new_blocks = head >= self.cursor
+            scanned = self._block_hash(head) if new_blocks else None  # compared once its logs are read
             for event in self.scanner.scan(self.cursor, head):
                 self._on_event(event)
-            if head >= self.cursor:
+            if new_blocks:
                 self.cursor = head + 1
-                self._remember_block(head)
+                self._remember_block(head, scanned)
             if self.views and not self.stopping.is_set():
                 self._advance_all()
             # the round's last batch runs on while the next round reads the jobs posted meanwhile
@@ -513,9 +515,11 @@ class Worker:
         block = raw_request(self.client.w3, "eth_getBlockByNumber", [hex(number), False])
         return None if block is None else bytes.fromhex(block["hash"][2:])
 
-    def _remember_block(self, number: int) -> None:
+    def _remember_block(self, number: int, scanned: bytes | None) -> None:
+        """Remember block `number`'s hash, read after its logs were; `scanned` is the one read before
+        them. A block gone or replaced in between was reorganised while it was read: scanned again."""
         current = self._block_hash(number)
-        if current is None:  # gone since its logs were read: the chain was reorganised meanwhile
+        if current is None or current != scanned:
             self._rewind(number)
             return
         self.block_hashes[number] = current
