@@ -7,9 +7,10 @@ from __future__ import annotations
 import random
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
+
+from .local_http import QuietHandler, local_server
 
 
 class FlakyRpc:
@@ -21,7 +22,7 @@ class FlakyRpc:
         self.counts = {"forwarded": 0, "failed": 0, "delayed": 0, "dropped": 0}
         proxy = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 with proxy.lock:
@@ -40,17 +41,9 @@ class FlakyRpc:
                     self.close_connection = True
                     return
                 proxy.count("forwarded")
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(answer.content)))
-                self.end_headers()
-                self.wfile.write(answer.content)
+                self.send_json(answer.content)
 
-            def log_message(self, format: str, *args: object) -> None:
-                return None
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.server, self.url = local_server(Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def count(self, what: str) -> None:

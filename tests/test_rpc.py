@@ -7,13 +7,14 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from assay._rpc import http_provider, raw_request
 from assay.devnet import Anvil
 from web3 import Web3
 from web3.exceptions import Web3RPCError
+
+from .local_http import QuietHandler, local_server
 
 PROXY_VARIABLES = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
 
@@ -26,22 +27,13 @@ class ForwardProxy:
         self.asked: list[str] = []
         proxy = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 proxy.asked.append(self.path)  # a proxy is sent the whole URL
-                body = json.dumps({"jsonrpc": "2.0", "id": request["id"], "result": "0x7a69"}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self.send_json(json.dumps({"jsonrpc": "2.0", "id": request["id"], "result": "0x7a69"}).encode())
 
-            def log_message(self, format: str, *args: object) -> None:
-                return None
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.server, self.url = local_server(Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 

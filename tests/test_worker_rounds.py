@@ -10,7 +10,6 @@ import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from web3.exceptions import Web3RPCError
 from web3.types import RPCEndpoint, RPCResponse
 
 from .conftest import MARKET_PARAMS, local_market, metric_samples, time_travel
+from .local_http import QuietHandler, local_server
 
 REWARD = 10**15
 
@@ -157,7 +157,7 @@ class RangeCappedRpc:
         self.refused = 0
         proxy = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 request = json.loads(body)
@@ -166,23 +166,12 @@ class RangeCappedRpc:
                     if int(query["toBlock"], 16) - int(query["fromBlock"], 16) + 1 > cap:
                         proxy.refused += 1
                         error = {"code": -32005, "message": f"query exceeds max block range {cap}"}
-                        self._answer(json.dumps({"jsonrpc": "2.0", "id": request["id"], "error": error}).encode())
+                        self.send_json(json.dumps({"jsonrpc": "2.0", "id": request["id"], "error": error}).encode())
                         return
                 upstream_answer = httpx.post(upstream, content=body, headers={"Content-Type": "application/json"})
-                self._answer(upstream_answer.content)
+                self.send_json(upstream_answer.content)
 
-            def _answer(self, content: bytes) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(content)))
-                self.end_headers()
-                self.wfile.write(content)
-
-            def log_message(self, format: str, *args: object) -> None:
-                return None
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.server, self.url = local_server(Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self) -> None:
