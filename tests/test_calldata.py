@@ -14,6 +14,7 @@ import pytest
 from assay import _abi
 from assay._artifacts import load_artifact
 from assay._calldata import AbiEncoded, Calldata
+from assay._events import JobEvent
 from assay._jobs import JobTerms
 from eth_abi.abi import decode
 from eth_typing import ChecksumAddress
@@ -91,3 +92,24 @@ def test_without_faster_eth_abi_the_codec_is_eth_abis(monkeypatch: pytest.Monkey
     finally:
         monkeypatch.undo()
         importlib.reload(_abi)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_terms_taken_from_a_jobposted_log_are_their_encoding(seed: int) -> None:
+    """A worker takes a job's encoded terms from its JobPosted log's data instead of encoding them
+    again: the bytes between the terms' and the input's offsets are the terms' own encoding."""
+    rng = random.Random(seed)
+    job = terms(rng, assignees=seed, allowlist=3 - seed)
+    types = [MARKET.input_type("phaseOf", 1), "bytes", "string"]
+    data = eth_abi.encode(types, [job.as_tuple(), rng.randbytes(rng.randrange(300)), "ipfs://" + "q" * seed])
+    event = JobEvent("JobPosted", {"jobId": 5, "terms": _abi.decode(types, data)[0]}, data=data)
+    taken = JobTerms.from_posted(event)
+    assert taken == job
+    assert taken.encoded == AbiEncoded.of(types[0], job.as_tuple())
+
+
+def test_offsets_outside_the_data_are_refused() -> None:
+    data = eth_abi.encode(["bytes", "bytes"], [b"a", b"b"])
+    assert AbiEncoded.argument_of(data, 0) == eth_abi.encode(["bytes"], [b"a"])[32:]
+    with pytest.raises(ValueError, match="not within"):
+        AbiEncoded.argument_of(data[:70], 0)

@@ -8,6 +8,7 @@ once as `AbiEncoded` and spliced into each call's calldata as it is."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 
 from eth_abi.grammar import parse
@@ -25,7 +26,25 @@ class AbiEncoded(bytes):
     @classmethod
     def of(cls, abi_type: str, value: Any) -> AbiEncoded:
         encoded = encode([abi_type], [value])
-        return cls(encoded[_WORD:] if parse(abi_type).is_dynamic else encoded)
+        return cls(encoded[_WORD:] if _is_dynamic(abi_type) else encoded)
+
+    @classmethod
+    def argument_of(cls, data: bytes, index: int) -> AbiEncoded:
+        """Argument `index` of the ABI-encoded arguments `data`, as encoded there, when it and the
+        argument after it are both dynamic: the bytes between their offsets. Solidity writes the
+        tails in argument order, so these are the argument's own encoding; they are checked only by
+        being used (a market call with other bytes for a job's terms fails its hash check)."""
+        start, end = (int.from_bytes(data[i * _WORD : (i + 1) * _WORD], "big") for i in (index, index + 1))
+        if not _WORD <= start <= end <= len(data):
+            raise ValueError(f"argument {index}: offsets {start}..{end} are not within {len(data)} bytes")
+        return cls(data[start:end])
+
+
+@cache
+def _is_dynamic(abi_type: str) -> bool:
+    """Whether `abi_type` is encoded in a head/tail layout; eth_abi works it out again each time
+    from the parsed type tree (a tenth of the worker's calldata encoding for the terms' tuple)."""
+    return bool(parse(abi_type).is_dynamic)
 
 
 class Calldata:
@@ -54,7 +73,7 @@ class Calldata:
         heads: list[bytes | int] = []  # an int: the index of a dynamic argument's tail
         tails: list[bytes] = []
         for abi_type, arg in zip(types, args, strict=True):
-            dynamic = parse(abi_type).is_dynamic
+            dynamic = _is_dynamic(abi_type)
             part = arg if isinstance(arg, AbiEncoded) else encode([abi_type], [arg])[_WORD if dynamic else 0 :]
             if dynamic:
                 heads.append(len(tails))

@@ -216,7 +216,7 @@ class AssayClient:
         data = self._calldata.encode("postJobs", [b[0] for b in built], [b[1] for b in built], [b[2] for b in built])
         receipt = self.send_raw(data, reward * len(inputs), label="postJobs")
         posted = (event for event in self.event_decoder.decode(receipt["logs"]) if event.name == "JobPosted")
-        return [Job(self, event.job_id, JobTerms.from_event(event.args["terms"]), receipt) for event in posted]
+        return [Job(self, event.job_id, JobTerms.from_posted(event), receipt) for event in posted]
 
     def _registered(self, model: ModelManifest | bytes) -> bytes:
         """The model's id, once the chain confirms it is registered."""

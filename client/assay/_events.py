@@ -59,6 +59,8 @@ class JobEvent(NamedTuple):
     removed: bool = False
     """True when a websocket subscription reports the log dropped by a reorg."""
     block_hash: bytes = b""
+    data: bytes = b""
+    """The log's data as logged (ABI-encoded non-indexed arguments)."""
 
     @property
     def job_id(self) -> int:
@@ -128,14 +130,16 @@ class EventDecoder:
             codec = self._by_topic.get(topics[0]) if topics else None
             if codec is None or checksum_address(log["address"]) != self.address:
                 continue
+            data = _as_bytes(log["data"])
             yield JobEvent(
                 codec.name,
-                codec.decode(topics[1:], _as_bytes(log["data"])),
+                codec.decode(topics[1:], data),
                 _as_int(log.get("blockNumber", 0)),
                 _as_int(log.get("logIndex", 0)),
                 _as_bytes(log.get("transactionHash") or b""),
                 bool(log.get("removed", False)),
                 _as_bytes(log.get("blockHash") or b""),
+                data,
             )
 
     def scan(

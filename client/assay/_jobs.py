@@ -98,6 +98,15 @@ class JobTerms:
                 converted.append(value)
         return cls(*converted)
 
+    @classmethod
+    def from_posted(cls, event: JobEvent) -> JobTerms:
+        """From a decoded `JobPosted` event, with `encoded` taken from the log's data, where the
+        terms are already ABI-encoded, rather than encoded again (~100 µs a job)."""
+        terms = cls.from_event(event.args["terms"])
+        if event.data:
+            terms.__dict__["encoded"] = AbiEncoded.argument_of(event.data, 0)  # what cached_property stores
+        return terms
+
     def as_tuple(self) -> tuple[Any, ...]:
         """The struct as a contract call takes it."""
         scalars = (getattr(self, field.name) for field in fields(self)[:-2])  # astuple deep-copies: 14x slower
@@ -204,7 +213,7 @@ class Job:
     def terms(self) -> JobTerms:
         """The job's terms, from its `JobPosted` event."""
         if self._terms is None:
-            self._terms = JobTerms.from_event(self._last("JobPosted").args["terms"])
+            self._terms = JobTerms.from_posted(self._last("JobPosted"))
         return self._terms
 
     @property

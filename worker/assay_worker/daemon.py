@@ -496,7 +496,7 @@ class Worker:
 
     def _view_of(self, event: JobEvent) -> JobView:
         args = event.args
-        terms = JobTerms.from_event(args["terms"])
+        terms = JobTerms.from_posted(event)
         job_id, data, uri = int(args["jobId"]), bytes(args["input"]), str(args["inputURI"])
         return JobView(job_id, terms, data, uri, time.monotonic(), event.block_number)
 
@@ -1045,7 +1045,8 @@ class Worker:
             self.journal.record(view.job_id, state, reason)
 
     def _chain_time(self) -> int:
-        return int(self.client.w3.eth.get_block("latest")["timestamp"])
+        """The latest block's timestamp, read unformatted (web3 would format the whole block)."""
+        return int(raw_request(self.client.w3, "eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
 
     def _record(self, receipt: TxReceipt) -> TxReceipt:
         self.counters.gas_spent_wei += gas_cost(receipt)
