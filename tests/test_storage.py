@@ -39,7 +39,6 @@ from assay.storage import (
     fetch,
     storage_from_uri,
 )
-from assay_worker.results import ResultStore
 from eth_account import Account
 
 PAYLOAD = b'{"embedding":[0.1,0.2]}'
@@ -265,13 +264,6 @@ def test_local_get_checks_hash_size_and_presence(tmp_path: Path) -> None:
 def test_local_refuses_uris_that_are_not_blob_names(tmp_path: Path, uri: str) -> None:
     with pytest.raises(UnsafeURI, match="refusing"):
         LocalStorage(tmp_path).get(uri, content_hash(PAYLOAD))
-
-
-def test_worker_result_store_shares_the_local_layout(tmp_path: Path) -> None:
-    [digest] = ResultStore(tmp_path).put_many([PAYLOAD])
-    assert digest == content_hash(PAYLOAD)
-    assert LocalStorage(tmp_path).get(f"local:0x{digest.hex()}", digest) == PAYLOAD
-    assert ResultStore(tmp_path, base_url="http://w:8600/results").storage.put(PAYLOAD).endswith(digest.hex())
 
 
 # IPFS

@@ -360,6 +360,7 @@ class Worker:
             self.api.stop()
             self.model_thread.shutdown()
             self.journal.close()
+            self.store.close()
             log.info("worker stopped; %d job(s) in flight resume on the next start", len(self.views))
 
     def stop(self) -> None:

@@ -1,0 +1,55 @@
+"""The worker's result store: content-addressed, durable per batch, shared by the worker's threads."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from assay import content_hash
+from assay_worker.results import DATABASE, ResultStore
+
+
+def test_a_batch_is_stored_under_its_hashes_and_survives_reopening(tmp_path: Path) -> None:
+    payloads = [b"first", b"second", b"first"]  # a repeated payload is stored once
+    store = ResultStore(tmp_path)
+    digests = store.put_many(payloads)
+    assert digests == [content_hash(p) for p in payloads]
+    assert store.put(b"third") == content_hash(b"third")
+    store.close()
+    reopened = ResultStore(tmp_path)
+    assert [reopened.get(d) for d in digests] == payloads
+    assert reopened.get(content_hash(b"third")) == b"third"
+    assert reopened.get(content_hash(b"never stored")) is None
+    assert (tmp_path / DATABASE).is_file()
+
+
+def test_results_stored_as_files_by_earlier_versions_are_still_served(tmp_path: Path) -> None:
+    digest = content_hash(b"stored by an older worker")
+    (tmp_path / digest.hex()).write_bytes(b"stored by an older worker")
+    assert ResultStore(tmp_path).get(digest) == b"stored by an older worker"
+
+
+def test_a_reader_thread_sees_every_committed_batch(tmp_path: Path) -> None:
+    """The worker API reads results on its own threads while the main thread stores batches."""
+    store = ResultStore(tmp_path)
+    batches = [[f"batch {b} item {i}".encode() for i in range(32)] for b in range(20)]
+    committed: list[bytes] = []
+    missing: list[bytes] = []
+    done = threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            for digest in list(committed):
+                if store.get(digest) is None:
+                    missing.append(digest)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for batch in batches:
+            committed.extend(store.put_many(batch))
+    finally:
+        done.set()
+        reader.join()
+    assert missing == []
+    assert all(store.get(content_hash(p)) == p for batch in batches for p in batch)
