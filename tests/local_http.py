@@ -9,8 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class QuietHandler(BaseHTTPRequestHandler):
     """A request handler that logs nothing and answers JSON bodies with HTTP 200."""
 
-    def send_json(self, content: bytes) -> None:
-        self.send_response(200)
+    def send_json(self, content: bytes, status: int = 200) -> None:
+        self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(content)))
         self.end_headers()

@@ -4,14 +4,19 @@ answer as web3 would for null results and JSON-RPC errors."""
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import requests
 from assay._rpc import http_provider, raw_request
+from assay._txmanager import is_transient
 from assay.devnet import Anvil
-from web3 import Web3
+from web3 import HTTPProvider, Web3
 from web3.exceptions import Web3RPCError
 
 from .local_http import QuietHandler, local_server
@@ -69,3 +74,76 @@ def test_raw_requests_answer_like_web3_for_null_results_and_errors(anvil: Anvil)
     assert raw_request(w3, "eth_blockNumber", []) == hex(w3.eth.block_number)
     with pytest.raises(Web3RPCError, match="Method not found"):
         raw_request(w3, "eth_noSuchMethod", [])
+
+
+class Answering:
+    """A local JSON-RPC endpoint that answers every request with `status` (and a JSON-RPC error
+    body), or first sleeps `delay` seconds; it records each request's Authorization header."""
+
+    def __init__(self, status: int = 200, delay: float = 0.0) -> None:
+        self.authorizations: list[str | None] = []
+        endpoint = self
+
+        class Handler(QuietHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers["Content-Length"]))
+                endpoint.authorizations.append(self.headers.get("Authorization"))
+                time.sleep(delay)
+                body = {"jsonrpc": "2.0", "id": 0, "result": "0x7a69"}
+                if status != 200:
+                    body = {"jsonrpc": "2.0", "id": 0, "error": {"code": -32005, "message": "slow down"}}
+                self.send_json(json.dumps(body).encode(), status)
+
+        self.server, self.url = local_server(Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_an_error_status_raises_requests_http_error_with_its_status(status: int) -> None:
+    """The urllib3 transport fails as web3's requests session did, so retries classify it the same."""
+    endpoint = Answering(status)
+    try:
+        w3 = Web3(http_provider(endpoint.url, timeout=5))
+        with pytest.raises(requests.HTTPError) as raised:
+            w3.eth.get_block_number()
+        assert raised.value.response is not None and raised.value.response.status_code == status
+        assert is_transient(raised.value)
+    finally:
+        endpoint.close()
+
+
+def test_a_refused_connection_and_a_timeout_raise_requests_errors() -> None:
+    server, url = local_server(QuietHandler)
+    server.server_close()  # nothing listens there now
+    with pytest.raises(requests.ConnectionError) as refused:
+        Web3(http_provider(url, timeout=5)).eth.get_block_number()
+    assert isinstance(refused.value, OSError) and is_transient(refused.value)
+    slow = Answering(delay=1.0)
+    try:
+        with pytest.raises(requests.Timeout) as timed_out:
+            Web3(http_provider(slow.url, timeout=0.2)).eth.get_block_number()
+        assert isinstance(timed_out.value, OSError) and is_transient(timed_out.value)
+    finally:
+        slow.close()
+
+
+def test_credentials_in_the_url_or_netrc_are_sent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    endpoint = Answering()
+    try:
+        host_port = endpoint.url.removeprefix("http://")
+        assert Web3(http_provider(f"http://alice:s3cret@{host_port}", timeout=5)).eth.block_number == 31337
+        netrc = tmp_path / ".netrc"
+        netrc.write_text("machine 127.0.0.1 login bob password hunter2\n")
+        netrc.chmod(0o600)
+        monkeypatch.setenv("NETRC", str(netrc))
+        assert Web3(http_provider(endpoint.url, timeout=5)).eth.block_number == 31337
+        assert Web3(HTTPProvider(endpoint.url)).eth.block_number == 31337  # requests itself, for comparison
+    finally:
+        endpoint.close()
+    alice = "Basic " + base64.b64encode(b"alice:s3cret").decode()
+    bob = "Basic " + base64.b64encode(b"bob:hunter2").decode()
+    assert endpoint.authorizations == [alice, bob, bob]

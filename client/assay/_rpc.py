@@ -7,12 +7,14 @@ checksummed addresses and nested AttributeDicts; for a page of job logs or a rec
 
 from __future__ import annotations
 
+import os
 from typing import Any, cast
 
 import requests
+import urllib3
 from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
-from requests.utils import get_netrc_auth
+from requests.utils import DEFAULT_CA_BUNDLE_PATH, get_auth_from_url, get_netrc_auth, select_proxy
 from web3 import HTTPProvider, Web3
 from web3.datastructures import AttributeDict
 from web3.types import RPCEndpoint, TxReceipt
@@ -20,22 +22,75 @@ from web3.types import RPCEndpoint, TxReceipt
 
 def http_provider(url: str, timeout: float) -> HTTPProvider:
     """An HTTP provider for `url` that asks the node its chain id once (web3's validation
-    middleware asks again, twice, before every eth_estimateGas, each a full round trip) and reads
-    the environment's proxy, CA bundle and .netrc settings once (requests reads them again for
-    every request: 0.3 of its 0.7 ms of CPU)."""
-    session = requests.Session()
-    settings = session.merge_environment_settings(url, {}, None, None, None)
-    session.proxies, session.verify = settings["proxies"], settings["verify"]
-    session.auth = get_netrc_auth(url)
-    session.trust_env = False
-    return HTTPProvider(
+    middleware asks again, twice, before every eth_estimateGas, each a full round trip) and posts
+    with urllib3 (`_Transport`) instead of requests: ~0.3 against ~0.85 ms of CPU a request."""
+    provider = HTTPProvider(
         url,
         request_kwargs={"timeout": timeout},
-        session=session,
         cache_allowed_requests=True,
         cacheable_requests={RPCEndpoint("eth_chainId")},
         request_cache_validation_threshold=None,  # eth_chainId needs none (web3 would ask the chain id for it)
     )
+    # both make_request and make_batch_request post through this one attribute
+    provider._request_session_manager = _Transport(url, provider.get_request_headers())  # type: ignore[assignment]
+    return provider
+
+
+class _Transport:
+    """Posts JSON-RPC bodies to one URL with a urllib3 pool, as web3's requests session would: the
+    environment's proxy (HTTP_PROXY, NO_PROXY...), CA bundle and .netrc are read once, as requests
+    reads them, and failures raise requests' exceptions (a refused or dropped connection is
+    `requests.ConnectionError`, an error status `requests.HTTPError` with its response), so
+    callers classify errors the same either way."""
+
+    def __init__(self, url: str, headers: dict[str, str]) -> None:
+        settings = requests.Session().merge_environment_settings(url, {}, None, None, None)
+        verify = settings["verify"]
+        tls: dict[str, Any] = {"cert_reqs": "CERT_NONE"} if verify is False else {"cert_reqs": "CERT_REQUIRED"}
+        if isinstance(verify, str) and os.path.isdir(verify):
+            tls["ca_cert_dir"] = verify
+        elif verify is not False:
+            tls["ca_certs"] = verify if isinstance(verify, str) else DEFAULT_CA_BUNDLE_PATH
+        proxy = select_proxy(url, settings["proxies"])
+        self._pool: urllib3.PoolManager
+        if proxy:
+            proxy_auth = get_auth_from_url(proxy)
+            proxy_headers = urllib3.make_headers(proxy_basic_auth=":".join(proxy_auth)) if any(proxy_auth) else None
+            self._pool = urllib3.ProxyManager(proxy, proxy_headers=proxy_headers, maxsize=10, **tls)
+        else:
+            self._pool = urllib3.PoolManager(maxsize=10, **tls)
+        auth = get_auth_from_url(url)
+        if not any(auth):
+            auth = get_netrc_auth(url) or ("", "")
+        self._headers = dict(headers)
+        self._url = url if urllib3.util.parse_url(url).path else url + "/"  # as requests sends it
+        if any(auth):
+            self._headers.update(urllib3.make_headers(basic_auth=":".join(auth)))
+
+    def make_post_request(self, endpoint_uri: str, data: bytes, timeout: float, **_: Any) -> bytes:
+        """`data` posted to this transport's URL (web3 passes the same one as `endpoint_uri`)."""
+        try:
+            response = self._pool.request(
+                "POST", self._url, body=data, headers=self._headers, timeout=timeout, retries=False
+            )
+        except urllib3.exceptions.ProxyError as exc:
+            raise requests.exceptions.ProxyError(exc) from exc
+        except urllib3.exceptions.SSLError as exc:
+            raise requests.exceptions.SSLError(exc) from exc
+        except urllib3.exceptions.NewConnectionError as exc:  # before ConnectTimeoutError, its base class
+            raise requests.ConnectionError(exc) from exc
+        except urllib3.exceptions.ConnectTimeoutError as exc:
+            raise requests.exceptions.ConnectTimeout(exc) from exc
+        except urllib3.exceptions.ReadTimeoutError as exc:
+            raise requests.exceptions.ReadTimeout(exc) from exc
+        except urllib3.exceptions.HTTPError as exc:  # a dropped connection, a garbled answer...
+            raise requests.ConnectionError(exc) from exc
+        if response.status >= 400:
+            failed = requests.Response()
+            failed.status_code, failed.reason, failed.url = response.status, response.reason or "", self._url
+            failed._content = response.data
+            failed.raise_for_status()
+        return response.data
 
 
 def raw_request(w3: Web3, method: str, params: list[Any]) -> Any:
