@@ -50,6 +50,7 @@ def in_process_worker(client: AssayClient, folder: Path, **settings: Any) -> Ite
     finally:
         worker.model_thread.shutdown()
         worker.journal.close()
+        worker.store.close()
         worker.api.stop()
 
 
@@ -357,10 +358,22 @@ def test_a_result_in_its_challenge_window_is_not_read_again_until_a_challenge_or
             assert [worker.journal.get(job.id).state for job in (challenged, left_alone)] == ["submitted"] * 2  # type: ignore[union-attr]
 
             phase_reads.clear()
+            lookups: list[int] = []  # nor is its journal entry looked up again and again
+            journal_get = worker.journal.get
+
+            def counting_get(job_id: int) -> Any:
+                lookups.append(job_id)
+                return journal_get(job_id)
+
+            worker.journal.get = counting_get  # type: ignore[method-assign]
             mine(w3)
             worker._poll_once()
             worker._poll_once()
             assert phase_reads == []
+            assert len(lookups) == len(set(lookups))  # once at most: it agreed with the chain
+            lookups.clear()
+            worker._poll_once()
+            assert lookups == []
 
             # a verifier serving the model (joined after the draw, so both jobs went to our worker)
             verifier = AssayClient(w3, ANVIL_KEYS[3], deployment=deployed)

@@ -660,7 +660,12 @@ class Worker:
 
     def _reconcile(self, view: JobView, stage: str) -> None:
         """A slot we hold whose transaction's answer never reached us (a crash, a dropped reply):
-        the chain shows it landed, so record the outcome the journal is missing."""
+        the chain shows it landed, so record the outcome the journal is missing. Checked once per
+        stage: the journal only moves to a state in flight when we send the step that moves the
+        stage on (a lookup per round for every job in its challenge window added up)."""
+        if view.reconciled == stage:
+            return
+        view.reconciled = stage
         entry = self.journal.get(view.job_id)
         landed = {"submitting": "submitted", "committing": "committed", "revealing": "revealed"}
         if entry is not None and entry.state in landed and stage in (landed[entry.state], "revealed"):

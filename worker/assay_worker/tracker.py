@@ -47,6 +47,7 @@ class JobView:
     challenger: str = ZERO_ADDRESS
     paid: dict[str, int] = field(default_factory=dict)  # worker -> amount, once settled
     closed: bool = False  # settled or cancelled
+    reconciled: str | None = None  # our slot's stage when the journal was last found to agree with it
 
     def outcome(self) -> tuple[str, bytes, str]:
         """`IAssayMarket.Outcome` of a single-slot job (zeros for redundant jobs, as the market wants)."""
