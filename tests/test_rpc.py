@@ -147,3 +147,46 @@ def test_credentials_in_the_url_or_netrc_are_sent(tmp_path: Path, monkeypatch: p
     alice = "Basic " + base64.b64encode(b"alice:s3cret").decode()
     bob = "Basic " + base64.b64encode(b"bob:hunter2").decode()
     assert endpoint.authorizations == [alice, bob, bob]
+
+
+def test_a_bare_proxy_address_is_http_and_url_credentials_stay_out_of_the_request_line(
+    proxy: ForwardProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", proxy.url.removeprefix("http://"))  # host:port, as requests allows
+    w3 = Web3(http_provider("http://alice:s3cret@rpc.example.invalid:8545?key=abc", timeout=5))
+    assert w3.eth.chain_id == 31337
+    assert proxy.asked == ["http://rpc.example.invalid:8545/?key=abc"]
+
+
+class Redirecting:
+    """Answers POST / with a redirect of `status` to /rpc, and POST /rpc with a chain id."""
+
+    def __init__(self, status: int) -> None:
+        class Handler(QuietHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers["Content-Length"]))
+                if self.path == "/":
+                    self.send_response(status)
+                    self.send_header("Location", "/rpc")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                self.send_json(json.dumps({"jsonrpc": "2.0", "id": 0, "result": "0x7a69"}).encode())
+
+        self.server, self.url = local_server(Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.mark.parametrize("status", [307, 308, 302])
+def test_a_redirect_keeping_the_post_is_followed_and_any_other_refused(status: int) -> None:
+    endpoint = Redirecting(status)
+    try:
+        w3 = Web3(http_provider(endpoint.url, timeout=5))
+        if status == 302:  # requests would re-send it as a GET, which no JSON-RPC node answers
+            with pytest.raises(requests.HTTPError, match="302 redirect to /rpc"):
+                w3.eth.get_block_number()
+        else:
+            assert w3.eth.block_number == 31337
+    finally:
+        endpoint.server.shutdown()
+        endpoint.server.server_close()

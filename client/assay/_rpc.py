@@ -9,15 +9,24 @@ from __future__ import annotations
 
 import os
 from typing import Any, cast
+from urllib.parse import urljoin
 
 import requests
 import urllib3
 from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
-from requests.utils import DEFAULT_CA_BUNDLE_PATH, get_auth_from_url, get_netrc_auth, select_proxy
+from requests.utils import (
+    DEFAULT_CA_BUNDLE_PATH,
+    get_auth_from_url,
+    get_netrc_auth,
+    prepend_scheme_if_needed,
+    select_proxy,
+)
 from web3 import HTTPProvider, Web3
 from web3.datastructures import AttributeDict
 from web3.types import RPCEndpoint, TxReceipt
+
+from ._errors import ConfigError
 
 
 def http_provider(url: str, timeout: float) -> HTTPProvider:
@@ -39,9 +48,9 @@ def http_provider(url: str, timeout: float) -> HTTPProvider:
 class _Transport:
     """Posts JSON-RPC bodies to one URL with a urllib3 pool, as web3's requests session would: the
     environment's proxy (HTTP_PROXY, NO_PROXY...), CA bundle and .netrc are read once, as requests
-    reads them, and failures raise requests' exceptions (a refused or dropped connection is
-    `requests.ConnectionError`, an error status `requests.HTTPError` with its response), so
-    callers classify errors the same either way."""
+    reads them; 307/308 redirects are followed; failures raise requests' exceptions (a refused or
+    dropped connection is `requests.ConnectionError`, an error status `requests.HTTPError` with its
+    response), so callers classify errors the same either way."""
 
     def __init__(self, url: str, headers: dict[str, str]) -> None:
         settings = requests.Session().merge_environment_settings(url, {}, None, None, None)
@@ -51,27 +60,41 @@ class _Transport:
             tls["ca_cert_dir"] = verify
         elif verify is not False:
             tls["ca_certs"] = verify if isinstance(verify, str) else DEFAULT_CA_BUNDLE_PATH
-        proxy = select_proxy(url, settings["proxies"])
-        self._pool: urllib3.PoolManager
-        if proxy:
-            proxy_auth = get_auth_from_url(proxy)
-            proxy_headers = urllib3.make_headers(proxy_basic_auth=":".join(proxy_auth)) if any(proxy_auth) else None
-            self._pool = urllib3.ProxyManager(proxy, proxy_headers=proxy_headers, maxsize=10, **tls)
-        else:
-            self._pool = urllib3.PoolManager(maxsize=10, **tls)
-        auth = get_auth_from_url(url)
-        if not any(auth):
-            auth = get_netrc_auth(url) or ("", "")
-        self._headers = dict(headers)
-        self._url = url if urllib3.util.parse_url(url).path else url + "/"  # as requests sends it
+        self._pool = _pool_for(select_proxy(url, settings["proxies"]), tls)
+        # requests' order: .netrc first, else credentials in the URL; sent as a header, never in the URL
+        auth = get_netrc_auth(url) or get_auth_from_url(url)
+        self._headers = {**headers, **urllib3.make_headers(accept_encoding=True)}
         if any(auth):
             self._headers.update(urllib3.make_headers(basic_auth=":".join(auth)))
+        parts = urllib3.util.parse_url(url)
+        self._url = parts._replace(auth=None, path=parts.path or "/").url  # as requests sends it
 
     def make_post_request(self, endpoint_uri: str, data: bytes, timeout: float, **_: Any) -> bytes:
         """`data` posted to this transport's URL (web3 passes the same one as `endpoint_uri`)."""
+        url, headers = self._url, self._headers
+        for _hop in range(_MAX_REDIRECTS + 1):
+            response = self._post(url, data, headers, timeout)
+            location = response.headers.get("Location")
+            if response.status not in (307, 308) or not location:
+                break
+            target = urljoin(url, location)  # a redirect that keeps the method and body, as requests follows it
+            if urllib3.util.parse_url(target).host != urllib3.util.parse_url(url).host:
+                headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+            url = target
+        if response.status >= 300:
+            failed = requests.Response()
+            failed.status_code, failed.reason, failed.url = response.status, response.reason or "", url
+            failed._content = response.data
+            if response.status < 400:  # raise_for_status passes redirects; JSON-RPC cannot follow them
+                why = f"{response.status} redirect to {location or 'nowhere'} from {url} (a POST is not re-sent as GET)"
+                raise requests.HTTPError(why, response=failed)
+            failed.raise_for_status()
+        return response.data
+
+    def _post(self, url: str, data: bytes, headers: dict[str, str], timeout: float) -> urllib3.BaseHTTPResponse:
         try:
-            response = self._pool.request(
-                "POST", self._url, body=data, headers=self._headers, timeout=timeout, retries=False
+            return self._pool.request(
+                "POST", url, body=data, headers=headers, timeout=timeout, retries=False, redirect=False
             )
         except urllib3.exceptions.ProxyError as exc:
             raise requests.exceptions.ProxyError(exc) from exc
@@ -85,12 +108,26 @@ class _Transport:
             raise requests.exceptions.ReadTimeout(exc) from exc
         except urllib3.exceptions.HTTPError as exc:  # a dropped connection, a garbled answer...
             raise requests.ConnectionError(exc) from exc
-        if response.status >= 400:
-            failed = requests.Response()
-            failed.status_code, failed.reason, failed.url = response.status, response.reason or "", self._url
-            failed._content = response.data
-            failed.raise_for_status()
-        return response.data
+
+
+_MAX_REDIRECTS = 5
+
+
+def _pool_for(proxy: str | None, tls: dict[str, Any]) -> urllib3.PoolManager:
+    """A connection pool, through `proxy` when one applies (as requests: a bare host:port is
+    http://, SOCKS needs PySocks)."""
+    if not proxy:
+        return urllib3.PoolManager(maxsize=10, **tls)
+    proxy = str(prepend_scheme_if_needed(proxy, "http"))  # type: ignore[no-untyped-call]
+    if proxy.lower().startswith("socks"):
+        try:
+            from urllib3.contrib.socks import SOCKSProxyManager
+        except ImportError as exc:
+            raise ConfigError(f"the SOCKS proxy {proxy} needs PySocks: pip install pysocks") from exc
+        return SOCKSProxyManager(proxy, maxsize=10, **tls)
+    proxy_auth = get_auth_from_url(proxy)
+    proxy_headers = urllib3.make_headers(proxy_basic_auth=":".join(proxy_auth)) if any(proxy_auth) else None
+    return urllib3.ProxyManager(proxy, proxy_headers=proxy_headers, maxsize=10, **tls)
 
 
 def raw_request(w3: Web3, method: str, params: list[Any]) -> Any:
