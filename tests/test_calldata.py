@@ -113,3 +113,14 @@ def test_offsets_outside_the_data_are_refused() -> None:
     assert AbiEncoded.argument_of(data, 0) == eth_abi.encode(["bytes"], [b"a"])[32:]
     with pytest.raises(ValueError, match="not within"):
         AbiEncoded.argument_of(data[:70], 0)
+
+
+def test_a_slice_of_the_wrong_size_is_not_taken_for_the_terms() -> None:
+    rng = random.Random(9)
+    job = terms(rng, assignees=2, allowlist=1)
+    types = [MARKET.input_type("phaseOf", 1), "bytes", "string"]
+    data = eth_abi.encode(types, [job.as_tuple(), b"input", ""])
+    offset = (3 * 32 + len(job.encoded) + 32).to_bytes(32, "big")  # input's offset one word too far
+    skewed = data[:32] + offset + data[64:]
+    taken = JobTerms.from_posted(JobEvent("JobPosted", {"jobId": 1, "terms": job.as_tuple()}, data=skewed))
+    assert taken.encoded == job.encoded  # encoded afresh, not sliced

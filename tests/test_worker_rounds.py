@@ -49,9 +49,9 @@ def in_process_worker(client: AssayClient, folder: Path, **settings: Any) -> Ite
         yield worker
     finally:
         worker.model_thread.shutdown()
+        worker.api.stop()
         worker.journal.close()
         worker.store.close()
-        worker.api.stop()
 
 
 def mine(w3: Web3, blocks: int = 1) -> None:

@@ -104,7 +104,11 @@ class JobTerms:
         terms are already ABI-encoded, rather than encoded again (~100 µs a job)."""
         terms = cls.from_event(event.args["terms"])
         if event.data:
-            terms.__dict__["encoded"] = AbiEncoded.argument_of(event.data, 0)  # what cached_property stores
+            encoded = AbiEncoded.argument_of(event.data, 0)
+            # a head word per field, then each array's length and items: a slice of any other size
+            # is not these terms' encoding, which is then computed instead
+            if len(encoded) == 32 * (len(fields(cls)) + 2 + len(terms.assignees) + len(terms.allowlist)):
+                terms.__dict__["encoded"] = encoded  # where cached_property keeps it
         return terms
 
     def as_tuple(self) -> tuple[Any, ...]:

@@ -36,13 +36,17 @@ class ResultStore:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._closed = False
         self._db = sqlite3.connect(self.directory / DATABASE, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
+        """Close the database; reads after it find nothing (an API request still being answered
+        while the worker stops)."""
         with self._lock:
+            self._closed = True
             self._db.close()
 
     def put(self, payload: bytes) -> bytes:
@@ -51,26 +55,32 @@ class ResultStore:
 
     def put_many(self, payloads: Sequence[bytes]) -> list[bytes]:
         """Store a batch's payloads in one durable transaction and return their hashes; a payload
-        stored already keeps its first copy."""
+        stored already keeps its first copy. A database error (disk full, locked) is an `OSError`,
+        as a failed file write was: the batch is not stored and its jobs are taken again."""
         digests = [content_hash(payload) for payload in payloads]
-        now = time.time()
+        rows = [(digest, payload, time.time()) for digest, payload in zip(digests, payloads, strict=True)]
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
             try:
-                self._db.executemany(
-                    "INSERT OR IGNORE INTO results (hash, payload, stored_at) VALUES (?, ?, ?)",
-                    [(digest, payload, now) for digest, payload in zip(digests, payloads, strict=True)],
-                )
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    self._db.executemany(
+                        "INSERT OR IGNORE INTO results (hash, payload, stored_at) VALUES (?, ?, ?)", rows
+                    )
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise OSError(f"cannot store {len(rows)} result(s) in {self.directory / DATABASE}: {exc}") from exc
         return digests
 
     def get(self, digest: bytes) -> bytes | None:
         """The payload with hash `digest`, or None. Results stored by versions before 2026-12-03,
         one file each named by the hash in hex, are still found."""
         with self._lock:
+            if self._closed:
+                return None
             row = self._db.execute("SELECT payload FROM results WHERE hash = ?", (digest,)).fetchone()
         if row is not None:
             return bytes(row[0])
