@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from pathlib import Path
 
+import pytest
 from assay import content_hash
 from assay_worker.results import DATABASE, ResultStore
 
@@ -53,3 +55,21 @@ def test_a_reader_thread_sees_every_committed_batch(tmp_path: Path) -> None:
         reader.join()
     assert missing == []
     assert all(store.get(content_hash(p)) == p for batch in batches for p in batch)
+
+
+def test_a_database_error_is_an_oserror_and_leaves_the_store_usable(tmp_path: Path) -> None:
+    """Another writer holding the database (here past sqlite's 5 s busy wait): the batch is refused
+    as a failed file write was (OSError: the worker's round fails and the jobs are taken again),
+    and the next batch is stored once the database is free."""
+    store = ResultStore(tmp_path)
+    other = sqlite3.connect(tmp_path / DATABASE, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    with pytest.raises(OSError, match="cannot store 1 result"):
+        store.put_many([b"refused"])
+    other.execute("ROLLBACK")
+    other.close()
+    assert store.get(content_hash(b"refused")) is None
+    assert store.put_many([b"stored"]) == [content_hash(b"stored")]
+    assert store.get(content_hash(b"stored")) == b"stored"
+    store.close()
+    assert store.get(content_hash(b"stored")) is None  # closed: an API request still running finds nothing
