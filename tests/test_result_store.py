@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,13 @@ def test_a_database_error_is_an_oserror_and_leaves_the_store_usable(tmp_path: Pa
     assert store.get(content_hash(b"stored")) == b"stored"
     store.close()
     assert store.get(content_hash(b"stored")) is None  # closed: an API request still running finds nothing
+
+
+def test_pruning_deletes_old_results_but_keeps_those_asked_for(tmp_path: Path) -> None:
+    store = ResultStore(tmp_path)
+    old, kept = store.put_many([b"old", b"old but its job is unfinished"])
+    cutoff = time.time() + 1  # everything stored so far counts as old
+    assert store.prune(cutoff - 3600) == 0  # nothing stored an hour before
+    assert store.prune(cutoff, keep={kept}) == 1
+    assert store.get(old) is None
+    assert store.get(kept) == b"old but its job is unfinished"

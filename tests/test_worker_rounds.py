@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -445,3 +446,26 @@ def test_a_rounds_last_batch_runs_on_while_the_next_round_reads_the_jobs_posted_
             assert last.status() == JobPhase.CHALLENGEABLE
         with in_process_worker(client, tmp_path) as restarted:  # the journal says so too
             assert restarted.journal.get(last.id).state == "submitted"  # type: ignore[union-attr]
+
+
+def test_results_past_their_retention_are_deleted_unless_their_job_is_unfinished(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with local_market(tmp_path) as (chain, deployed):
+        client = AssayClient(chain.w3, ANVIL_KEYS[2], deployment=deployed)
+        with in_process_worker(client, tmp_path, result_retention_days=30) as worker:
+            done, pending, recent = worker.store.put_many([b"settled long ago", b"still in a dispute", b"recent"])
+            worker.journal.record(1, "settled", result_hash=done)
+            worker.journal.record(2, "submitted", result_hash=pending)
+            worker._prune_results()  # nothing is 30 days old yet
+            assert worker.store.get(done) == b"settled long ago"
+            real_time = time.time
+            with monkeypatch.context() as later:
+                later.setattr(time, "time", lambda: real_time() + 31 * 86400)
+                worker._prune_results()  # within the hour of the last pruning: not yet
+                assert worker.store.get(done) == b"settled long ago"
+                worker.pruned_at = None
+                worker._prune_results()
+            assert worker.store.get(done) is None
+            assert worker.store.get(pending) == b"still in a dispute"
+            assert worker.store.get(recent) is None  # 31 days old by then too, and no job holds it

@@ -118,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
             batch_size=config.batch_size,
             batch_wait=config.batch_wait,
             model_timeout=config.model_timeout,
+            result_retention_days=config.result_retention_days,
             memory_budget_mb=config.memory_budget_mb,
             min_reward=Web3.to_wei(config.min_reward, "ether"),
             max_batch_items=config.max_batch_items,

@@ -137,6 +137,9 @@ class WorkerConfig(BaseSettings):
         16, ge=1, le=256, description="most model inputs (jobs, or a batch job's inputs) in one model call"
     )
     batch_wait: float = Field(0.0, ge=0, le=60, description="seconds a job may wait for a fuller batch")
+    result_retention_days: float = Field(
+        30.0, ge=1, description="days results are kept and served; results of unfinished jobs are always kept"
+    )
     model_timeout: float = Field(
         600.0, gt=0, description="seconds one model call may run before the worker lets its jobs go and reports wedged"
     )

@@ -75,6 +75,8 @@ LATEST = "latest"
 MAX_BACKOFF = 15.0
 """Longest pause between rounds while the RPC endpoint keeps failing (doubling from poll_interval)."""
 IDLE_CHECK = 15.0
+PRUNE_INTERVAL = 3600.0
+"""Seconds between deletions of results older than `result_retention_days`."""
 """Seconds between checks of why the worker is idle (two or three RPC reads each)."""
 IDLE_ROUND = 10.0
 """Seconds between rounds with no job in flight while new blocks are pushed (a keepalive)."""
@@ -111,6 +113,9 @@ class WorkerSettings:
     job), each group's results submitted in one transaction."""
     batch_wait: float = 0.0
     """Seconds a job may wait for a fuller batch of its model (the latency budget)."""
+    result_retention_days: float = 30.0
+    """Days a stored result is kept (and served at /results) after it was computed; results of
+    jobs the journal has not finished are kept whatever their age."""
     model_timeout: float = 600.0
     """Seconds one model call (at most `batch_size` inputs) may take; past that its jobs are let
     go (no slot was taken yet), the worker takes no more jobs (every model shares the stuck thread)
@@ -279,6 +284,7 @@ class Worker:
         self.idle: IdleReason | None = None  # why no job is being worked on, as of `idle_checked`
         self.wedged: str | None = None  # why the model thread counts as stuck (a run overran model_timeout)
         self.idle_checked: float | None = None
+        self.pruned_at: float | None = None  # monotonic time of the last pruning of old results
         self.calldata = Calldata(client.market.abi)
         self.saved_cursor = self.journal.cursor
         start = client.deployment.start_block
@@ -436,6 +442,7 @@ class Worker:
             self.last_round = time.monotonic()
             self.failed_rounds = 0
             self._check_idle()
+            self._prune_results()
         except AssayError as exc:  # a step the chain or the node refused: tried again, later
             self.failed_rounds += 1
             log.warning("poll failed: %s", exc)
@@ -463,6 +470,22 @@ class Worker:
             else:
                 log.warning("idle: %s", reason.text)
         self.idle = reason
+
+    def _prune_results(self) -> None:
+        """Delete results older than the retention, at most every `PRUNE_INTERVAL` (the store would
+        otherwise grow by every result for as long as the rig runs)."""
+        if self.pruned_at is not None and time.monotonic() - self.pruned_at < PRUNE_INTERVAL:
+            return
+        self.pruned_at = time.monotonic()
+        keep = {entry.result_hash for entry in self.journal.unfinished() if entry.result_hash}
+        cutoff = time.time() - self.settings.result_retention_days * 86400
+        try:
+            pruned = self.store.prune(cutoff, keep)
+        except OSError as exc:  # tried again at the next interval; the round stands
+            log.warning("%s", exc)
+            return
+        if pruned:
+            log.info("deleted %d result(s) older than %g days", pruned, self.settings.result_retention_days)
 
     def _resume_block(self) -> int:
         """The block a restart must scan from: the next one, or the posting block of the oldest

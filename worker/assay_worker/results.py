@@ -12,7 +12,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from assay import content_hash
@@ -74,6 +74,25 @@ class ResultStore:
             except sqlite3.Error as exc:
                 raise OSError(f"cannot store {len(rows)} result(s) in {self.directory / DATABASE}: {exc}") from exc
         return digests
+
+    def prune(self, stored_before: float, keep: Collection[bytes] = ()) -> int:
+        """Delete the results stored before `stored_before` (a Unix time), except those in `keep`
+        (results of jobs not finished yet: a challenge or dispute still needs them); the count."""
+        with self._lock:
+            try:
+                rows = self._db.execute("SELECT hash FROM results WHERE stored_at < ?", (stored_before,)).fetchall()
+                doomed = [(row[0],) for row in rows if bytes(row[0]) not in keep]
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    self._db.executemany("DELETE FROM results WHERE hash = ?", doomed)
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise OSError(f"cannot prune results in {self.directory / DATABASE}: {exc}") from exc
+        return len(doomed)
 
     def get(self, digest: bytes) -> bytes | None:
         """The payload with hash `digest`, or None. Results stored by versions before 2026-12-03,
