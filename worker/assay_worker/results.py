@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS results (
     payload BLOB NOT NULL,
     stored_at REAL NOT NULL
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS results_by_age ON results (stored_at);
 """
 
 
