@@ -79,8 +79,21 @@ def test_a_database_error_is_an_oserror_and_leaves_the_store_usable(tmp_path: Pa
 def test_pruning_deletes_old_results_but_keeps_those_asked_for(tmp_path: Path) -> None:
     store = ResultStore(tmp_path)
     old, kept = store.put_many([b"old", b"old but its job is unfinished"])
-    cutoff = time.time() + 1  # everything stored so far counts as old
-    assert store.prune(cutoff - 3600) == 0  # nothing stored an hour before
-    assert store.prune(cutoff, keep={kept}) == 1
+    assert store.prune(max_age=3600) == 0  # nothing is an hour old
+    time.sleep(0.01)
+    assert store.prune(max_age=0, keep={kept}) == 1  # everything stored before now is too old
     assert store.get(old) is None
     assert store.get(kept) == b"old but its job is unfinished"
+    # kept results are dated afresh, so they outlive their job by the retention
+    assert store.prune(max_age=3600) == 0 and store.get(kept) is not None
+
+
+def test_a_result_stored_again_is_dated_afresh(tmp_path: Path) -> None:
+    store = ResultStore(tmp_path)
+    [digest] = store.put_many([b"same answer"])
+    time.sleep(0.5)
+    stored_again = time.time()
+    store.put_many([b"same answer"])  # another job, the same deterministic result
+    # older than the first store, younger than the second (0.25 s of slack either way)
+    assert store.prune(max_age=time.time() - stored_again + 0.25) == 0
+    assert store.get(digest) == b"same answer"

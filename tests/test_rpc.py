@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from assay import ConfigError
 from assay._rpc import http_provider, raw_request
 from assay._txmanager import is_transient
 from assay.devnet import Anvil
@@ -159,15 +160,15 @@ def test_a_bare_proxy_address_is_http_and_url_credentials_stay_out_of_the_reques
 
 
 class Redirecting:
-    """Answers POST / with a redirect of `status` to /rpc, and POST /rpc with a chain id."""
+    """Answers POST / with a redirect of `status` to `target`, and POST /rpc with a chain id."""
 
-    def __init__(self, status: int) -> None:
+    def __init__(self, status: int, target: str = "/rpc") -> None:
         class Handler(QuietHandler):
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers["Content-Length"]))
                 if self.path == "/":
                     self.send_response(status)
-                    self.send_header("Location", "/rpc")
+                    self.send_header("Location", target)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
@@ -187,6 +188,24 @@ def test_a_redirect_keeping_the_post_is_followed_and_any_other_refused(status: i
                 w3.eth.get_block_number()
         else:
             assert w3.eth.block_number == 31337
+    finally:
+        endpoint.server.shutdown()
+        endpoint.server.server_close()
+
+
+def test_a_proxy_address_urllib3_cannot_read_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", "localhost:3128")  # read as the scheme "localhost"
+    with pytest.raises(ConfigError, match="write it as http://host:port"):
+        http_provider("http://rpc.example.invalid:8545", timeout=5)
+
+
+def test_a_redirect_loop_ends_in_too_many_redirects() -> None:
+    endpoint = Redirecting(307, target="/")
+    try:
+        with pytest.raises(requests.TooManyRedirects, match="more than 5 redirects"):
+            Web3(http_provider(endpoint.url, timeout=5)).eth.get_block_number()
     finally:
         endpoint.server.shutdown()
         endpoint.server.server_close()

@@ -78,9 +78,12 @@ class _Transport:
             if response.status not in (307, 308) or not location:
                 break
             target = urljoin(url, location)  # a redirect that keeps the method and body, as requests follows it
-            if urllib3.util.parse_url(target).host != urllib3.util.parse_url(url).host:
+            # another host, or https to http: as requests drops them
+            if _REDIRECTS.should_strip_auth(url, target):  # type: ignore[no-untyped-call]
                 headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
             url = target
+        else:
+            raise requests.TooManyRedirects(f"more than {_MAX_REDIRECTS} redirects from {self._url}")
         if response.status >= 300:
             failed = requests.Response()
             failed.status_code, failed.reason, failed.url = response.status, response.reason or "", url
@@ -111,11 +114,12 @@ class _Transport:
 
 
 _MAX_REDIRECTS = 5
+_REDIRECTS = requests.Session()  # only its rule for when a redirect must not carry credentials
 
 
 def _pool_for(proxy: str | None, tls: dict[str, Any]) -> urllib3.PoolManager:
-    """A connection pool, through `proxy` when one applies (as requests: a bare host:port is
-    http://, SOCKS needs PySocks)."""
+    """A connection pool, through `proxy` when one applies (as requests: a bare address such as
+    10.0.0.1:3128 is http://, SOCKS needs PySocks)."""
     if not proxy:
         return urllib3.PoolManager(maxsize=10, **tls)
     proxy = str(prepend_scheme_if_needed(proxy, "http"))  # type: ignore[no-untyped-call]
@@ -127,7 +131,10 @@ def _pool_for(proxy: str | None, tls: dict[str, Any]) -> urllib3.PoolManager:
         return SOCKSProxyManager(proxy, maxsize=10, **tls)
     proxy_auth = get_auth_from_url(proxy)
     proxy_headers = urllib3.make_headers(proxy_basic_auth=":".join(proxy_auth)) if any(proxy_auth) else None
-    return urllib3.ProxyManager(proxy, proxy_headers=proxy_headers, maxsize=10, **tls)
+    try:
+        return urllib3.ProxyManager(proxy, proxy_headers=proxy_headers, maxsize=10, **tls)
+    except urllib3.exceptions.ProxySchemeUnknown as exc:  # e.g. localhost:3128, read as scheme "localhost"
+        raise ConfigError(f"proxy {proxy!r}: {exc}; write it as http://host:port") from exc
 
 
 def raw_request(w3: Web3, method: str, params: list[Any]) -> Any:

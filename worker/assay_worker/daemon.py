@@ -75,9 +75,9 @@ LATEST = "latest"
 MAX_BACKOFF = 15.0
 """Longest pause between rounds while the RPC endpoint keeps failing (doubling from poll_interval)."""
 IDLE_CHECK = 15.0
+"""Seconds between checks of why the worker is idle (two or three RPC reads each)."""
 PRUNE_INTERVAL = 3600.0
 """Seconds between deletions of results older than `result_retention_days`."""
-"""Seconds between checks of why the worker is idle (two or three RPC reads each)."""
 IDLE_ROUND = 10.0
 """Seconds between rounds with no job in flight while new blocks are pushed (a keepalive)."""
 LOAD_AT_ONCE = 50
@@ -114,8 +114,8 @@ class WorkerSettings:
     batch_wait: float = 0.0
     """Seconds a job may wait for a fuller batch of its model (the latency budget)."""
     result_retention_days: float = 30.0
-    """Days a stored result is kept (and served at /results) after it was computed; results of
-    jobs the journal has not finished are kept whatever their age."""
+    """Days a stored result is kept (and served at /results) after it was computed, or after its
+    job finished when that is later: results of jobs the journal has not finished are kept."""
     model_timeout: float = 600.0
     """Seconds one model call (at most `batch_size` inputs) may take; past that its jobs are let
     go (no slot was taken yet), the worker takes no more jobs (every model shares the stuck thread)
@@ -478,9 +478,8 @@ class Worker:
             return
         self.pruned_at = time.monotonic()
         keep = {entry.result_hash for entry in self.journal.unfinished() if entry.result_hash}
-        cutoff = time.time() - self.settings.result_retention_days * 86400
         try:
-            pruned = self.store.prune(cutoff, keep)
+            pruned = self.store.prune(self.settings.result_retention_days * 86400, keep)
         except OSError as exc:  # tried again at the next interval; the round stands
             log.warning("%s", exc)
             return

@@ -12,12 +12,15 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from assay import content_hash
 
 DATABASE = "results.sqlite"
+_PRUNE_CHUNK = 1000
+T = TypeVar("T")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
@@ -55,45 +58,62 @@ class ResultStore:
         return self.put_many([payload])[0]
 
     def put_many(self, payloads: Sequence[bytes]) -> list[bytes]:
-        """Store a batch's payloads in one durable transaction and return their hashes; a payload
-        stored already keeps its first copy. A database error (disk full, locked) is an `OSError`,
-        as a failed file write was: the batch is not stored and its jobs are taken again."""
+        """Store a batch's payloads in one durable transaction and return their hashes (a payload
+        stored already is dated afresh). A database error (disk full, locked) is an `OSError`, as a
+        failed file write was: the batch is not stored and its jobs are taken again."""
         digests = [content_hash(payload) for payload in payloads]
         rows = [(digest, payload, time.time()) for digest, payload in zip(digests, payloads, strict=True)]
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    self._db.executemany(
-                        "INSERT OR IGNORE INTO results (hash, payload, stored_at) VALUES (?, ?, ?)", rows
-                    )
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    if self._db.in_transaction:
-                        self._db.execute("ROLLBACK")
-                    raise
-            except sqlite3.Error as exc:
-                raise OSError(f"cannot store {len(rows)} result(s) in {self.directory / DATABASE}: {exc}") from exc
+        self._transaction(
+            f"store {len(rows)} result(s)",
+            lambda db: db.executemany(
+                """INSERT INTO results (hash, payload, stored_at) VALUES (?, ?, ?)
+                   ON CONFLICT (hash) DO UPDATE SET stored_at = max(stored_at, excluded.stored_at)""",
+                rows,
+            ),
+        )
         return digests
 
-    def prune(self, stored_before: float, keep: Collection[bytes] = ()) -> int:
-        """Delete the results stored before `stored_before` (a Unix time), except those in `keep`
-        (results of jobs not finished yet: a challenge or dispute still needs them); the count."""
+    def prune(self, max_age: float, keep: Collection[bytes] = ()) -> int:
+        """Delete the results stored more than `max_age` seconds ago and return how many. Those in
+        `keep` (results of jobs not finished: a challenge or dispute still needs them) are dated
+        now instead, so a result outlives its job by `max_age` at least, whoever's job it was.
+        Deleted a chunk a transaction: the API thread's reads wait only for one chunk."""
+        now = time.time()
+        refreshed = [(now, digest) for digest in keep]
+        self._transaction(
+            "keep results", lambda db: db.executemany("UPDATE results SET stored_at = ? WHERE hash = ?", refreshed)
+        )
+        deleted = 0
+        while True:
+            chunk = self._transaction(
+                "prune results",
+                lambda db: (
+                    db.execute(
+                        "DELETE FROM results WHERE hash IN (SELECT hash FROM results WHERE stored_at < ? LIMIT ?)",
+                        (now - max_age, _PRUNE_CHUNK),
+                    ).rowcount
+                ),
+            )
+            deleted += chunk
+            if chunk < _PRUNE_CHUNK:
+                return deleted
+
+    def _transaction(self, what: str, work: Callable[[sqlite3.Connection], T]) -> T:
+        """`work` in one durable write transaction, rolled back when it fails; a database error
+        raised as an `OSError` saying it could not `what`."""
         with self._lock:
             try:
-                rows = self._db.execute("SELECT hash FROM results WHERE stored_at < ?", (stored_before,)).fetchall()
-                doomed = [(row[0],) for row in rows if bytes(row[0]) not in keep]
                 self._db.execute("BEGIN IMMEDIATE")
                 try:
-                    self._db.executemany("DELETE FROM results WHERE hash = ?", doomed)
+                    result = work(self._db)
                     self._db.execute("COMMIT")
                 except BaseException:
                     if self._db.in_transaction:
                         self._db.execute("ROLLBACK")
                     raise
             except sqlite3.Error as exc:
-                raise OSError(f"cannot prune results in {self.directory / DATABASE}: {exc}") from exc
-        return len(doomed)
+                raise OSError(f"cannot {what} in {self.directory / DATABASE}: {exc}") from exc
+        return result
 
     def get(self, digest: bytes) -> bytes | None:
         """The payload with hash `digest`, or None. Results stored by versions before 2026-12-03,
