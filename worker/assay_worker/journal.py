@@ -19,6 +19,8 @@ from pathlib import Path
 
 from assay import ConfigError
 
+from .durable import open_durable, write_transaction
+
 FINISHED = ("settled", "lost", "failed")
 
 _SCHEMA = """
@@ -68,10 +70,7 @@ class Journal:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, isolation_level=None)  # autocommit; explicit transactions
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+        self._db = open_durable(self.path, _SCHEMA)
 
     def close(self) -> None:
         self._db.close()
@@ -116,7 +115,7 @@ class Journal:
     def record_many(self, records: Sequence[JournalRecord]) -> None:
         """`record` each of `records` in one durable transaction (one fsync for a whole batch)."""
         now = time.time()
-        with self._transaction():
+        with write_transaction(self._db):
             for r in records:
                 self._db.execute(
                     """INSERT INTO jobs (job_id, state, result_hash, slot, salt, updated_at)
@@ -152,10 +151,6 @@ class Journal:
     def history(self, job_id: int) -> list[str]:
         rows = self._db.execute("SELECT state FROM history WHERE job_id = ? ORDER BY id", (job_id,)).fetchall()
         return [row[0] for row in rows]
-
-    def _transaction(self) -> sqlite3.Connection:
-        self._db.execute("BEGIN IMMEDIATE")
-        return self._db
 
 
 def recent_jobs(path: str | Path, limit: int = 50) -> list[dict[str, object]]:

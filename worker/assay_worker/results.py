@@ -18,6 +18,8 @@ from typing import TypeVar
 
 from assay import content_hash
 
+from .durable import open_durable, write_transaction
+
 DATABASE = "results.sqlite"
 _PRUNE_CHUNK = 1000
 T = TypeVar("T")
@@ -41,10 +43,7 @@ class ResultStore:
         self.directory.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._closed = False
-        self._db = sqlite3.connect(self.directory / DATABASE, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+        self._db = open_durable(self.directory / DATABASE, _SCHEMA, shared=True)  # shared under self._lock
 
     def close(self) -> None:
         """Close the database; reads after it find nothing (an API request still being answered
@@ -99,21 +98,14 @@ class ResultStore:
                 return deleted
 
     def _transaction(self, what: str, work: Callable[[sqlite3.Connection], T]) -> T:
-        """`work` in one durable write transaction, rolled back when it fails; a database error
+        """`work` in one durable write transaction (rolled back when it fails); a database error
         raised as an `OSError` saying it could not `what`."""
         with self._lock:
             try:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    result = work(self._db)
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    if self._db.in_transaction:
-                        self._db.execute("ROLLBACK")
-                    raise
+                with write_transaction(self._db) as db:
+                    return work(db)
             except sqlite3.Error as exc:
                 raise OSError(f"cannot {what} in {self.directory / DATABASE}: {exc}") from exc
-        return result
 
     def get(self, digest: bytes) -> bytes | None:
         """The payload with hash `digest`, or None. Results stored by versions before 2026-12-03,
