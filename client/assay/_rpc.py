@@ -53,7 +53,9 @@ class _Transport:
     response), so callers classify errors the same either way."""
 
     def __init__(self, url: str, headers: dict[str, str]) -> None:
-        settings = requests.Session().merge_environment_settings(url, {}, None, None, None)
+        rules = requests.Session()  # requests' own rules: environment settings, credentials on redirects
+        self._strip_auth = rules.should_strip_auth
+        settings = rules.merge_environment_settings(url, {}, None, None, None)
         verify = settings["verify"]
         tls: dict[str, Any] = {"cert_reqs": "CERT_NONE"} if verify is False else {"cert_reqs": "CERT_REQUIRED"}
         if isinstance(verify, str) and os.path.isdir(verify):
@@ -79,7 +81,7 @@ class _Transport:
                 break
             target = urljoin(url, location)  # a redirect that keeps the method and body, as requests follows it
             # another host, or https to http: as requests drops them
-            if _REDIRECTS.should_strip_auth(url, target):  # type: ignore[no-untyped-call]
+            if self._strip_auth(url, target):  # type: ignore[no-untyped-call]
                 headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
             url = target
         else:
@@ -114,7 +116,6 @@ class _Transport:
 
 
 _MAX_REDIRECTS = 5
-_REDIRECTS = requests.Session()  # only its rule for when a redirect must not carry credentials
 
 
 def _pool_for(proxy: str | None, tls: dict[str, Any]) -> urllib3.PoolManager:
