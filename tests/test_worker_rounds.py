@@ -448,6 +448,53 @@ def test_a_rounds_last_batch_runs_on_while_the_next_round_reads_the_jobs_posted_
             assert restarted.journal.get(last.id).state == "submitted"  # type: ignore[union-attr]
 
 
+def test_a_part_filled_batch_waits_while_the_model_is_busy_for_jobs_posted_meanwhile(tmp_path: Path) -> None:
+    """A model call costs a GPU about as much part-filled as full, so a part-filled batch is not
+    queued behind a batch the model still runs: with jobs posted meanwhile it is left to the next
+    round and filled up with them (one full call, not two part-filled ones); with none posted it
+    is handed over before the worker waits for the batch ahead, so no job waits a round for it."""
+    with local_market(tmp_path) as (chain, deployed):
+        requester = AssayClient(chain.w3, ANVIL_KEYS[1], deployment=deployed)
+        client = AssayClient(chain.w3, ANVIL_KEYS[2], deployment=deployed)
+        with in_process_worker(client, tmp_path, batch_size=4) as worker:
+            worker._ensure_stake()
+            runtime = worker.runtimes[ECHO.model_id]
+            run = runtime.run
+            calls: list[int] = []  # inputs in each model call
+
+            def slow_run(inputs: list[bytes]) -> list[bytes]:
+                calls.append(len(inputs))
+                time.sleep(0.5)  # the model is still busy when the round reaches its last batch
+                return run(inputs)
+
+            runtime.run = slow_run  # type: ignore[method-assign]
+            prepare = worker._prepare
+            to_post: list[str] = []  # posted by the requester while the worker prepares a batch
+
+            def posting_meanwhile(model_id: bytes, batch: list[Any]) -> Any:
+                if to_post:
+                    requester.post_jobs(ECHO, to_post, reward=REWARD)
+                    to_post.clear()
+                return prepare(model_id, batch)
+
+            worker._prepare = posting_meanwhile  # type: ignore[method-assign]
+            first = requester.post_jobs(ECHO, [f"first {n}" for n in range(5)], reward=REWARD)
+            to_post[:] = [f"meanwhile {n}" for n in range(3)]
+            worker._poll_once()  # runs 4; the fifth is held, then left to the next round
+            assert worker.journal.get(first[4].id) is None  # not taken: nothing journaled yet
+            worker._poll_once()  # the fifth and the three posted meanwhile: one full call
+            assert calls == [4, 4]
+            jobs = requester.jobs(requester.address)
+            assert len(jobs) == 8
+            assert [job.status() for job in jobs] == [JobPhase.CHALLENGEABLE] * 8
+
+            calls.clear()
+            quiet = requester.post_jobs(ECHO, [f"quiet {n}" for n in range(5)], reward=REWARD)
+            worker._poll_once()  # nothing posted meanwhile: the held one runs behind the first 4
+            assert calls == [4, 1]
+            assert [job.status() for job in quiet] == [JobPhase.CHALLENGEABLE] * 5
+
+
 def test_results_past_their_retention_are_deleted_unless_their_job_is_unfinished(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -59,6 +59,10 @@ log = logging.getLogger("assay.worker")
 PIPELINE_CALLS = 8
 """Model calls a batch of jobs may fill before the next batch starts (see `Worker._model_batches`)."""
 
+PIPELINE_DEPTH = 2
+"""Batches handed to the model thread before the worker waits for the oldest to submit it: one
+runs, one waits behind it, so a slow transaction (longer than a model call) does not idle the model."""
+
 STARTUP_RETRY_SECONDS = 120
 """How long start-up keeps retrying an unreachable RPC before giving up with an error."""
 
@@ -276,6 +280,9 @@ class Worker:
         # posted meanwhile, a round's last batch is submitted in the next round, which reads
         # them while the model runs it
         self.pipeline: deque[_Running] = deque()
+        # a part-filled batch kept back this round because the model thread is still busy with
+        # one of its model: it waits there anyway, and jobs posted meanwhile can fill it up
+        self.held: tuple[bytes, list[tuple[JobView, int]]] | None = None
         self.rounds = 0  # poll rounds begun
         self.queue_depth: dict[str, int] = {}
         self._count_waiting()
@@ -415,6 +422,7 @@ class Worker:
         Every step is decided from the chain's state, so a step repeated after a transport error
         is safe; a failed step leaves its jobs for the next round without holding up the others."""
         self.rounds += 1
+        self.held = None  # a round cut short by an error may have left one: its jobs are read again
         try:
             self._detect_reorg()
             head = self.client.w3.eth.block_number - self.settings.confirmations
@@ -429,12 +437,7 @@ class Worker:
                 self._remember_block(head, scanned)
             if self.views and not self.stopping.is_set():
                 self._advance_all()
-            # the round's last batch runs on while the next round reads the jobs posted meanwhile
-            # (at once: no pause), and is submitted there; with none posted, it is submitted now
-            while self.pipeline and (
-                self.pipeline[0].round < self.rounds or not self.scanner.jobs_posted_since(self.cursor)
-            ):
-                self._submit(self.pipeline.popleft())
+            self._drain()
             resume = self._resume_block()
             if resume != self.saved_cursor:
                 self.journal.cursor = self.saved_cursor = resume
@@ -450,6 +453,34 @@ class Worker:
         except (OSError, Web3Exception, DecodingError, ValueError) as exc:
             self.failed_rounds += 1
             self._rpc_error(exc)
+
+    def _drain(self) -> None:
+        """End the round's pipeline. Its last batches run on while the next round reads the jobs
+        posted meanwhile (at once: no pause), and are submitted there; with none posted, they are
+        submitted now, and a held part-filled batch is handed to the model thread first (nothing
+        is coming to fill it, and the model must not idle while the batch ahead is submitted).
+        With jobs posted meanwhile the held jobs are left to the next round, batched with them."""
+        posted: list[bool] = []  # whether jobs were posted since the scan: asked once, if needed
+
+        def jobs_posted() -> bool:
+            if not posted:
+                posted.append(self.scanner.jobs_posted_since(self.cursor))
+            return posted[0]
+
+        try:
+            while self.pipeline:
+                if self.pipeline[0].round == self.rounds and jobs_posted():
+                    break
+                if self.held is not None and not jobs_posted():
+                    model_id, batch = self.held
+                    self.held = None
+                    self._run_batches(model_id, [batch], hold=False)  # submits the batches ahead of it
+                else:
+                    self._submit(self.pipeline.popleft())
+        except BaseException:
+            self._abandon_batches()  # their jobs are taken again next round
+            raise
+        self.held = None
 
     def _check_idle(self) -> None:
         """Say (in the log, /health, /metrics) why the worker is idle, when that changes."""
@@ -743,15 +774,24 @@ class Worker:
             inputs += _inputs_of(job[0])
         return batches
 
-    def _run_batches(self, model_id: bytes, batches: list[list[tuple[JobView, int]]]) -> None:
+    def _run_batches(self, model_id: bytes, batches: list[list[tuple[JobView, int]]], hold: bool = True) -> None:
         """Run and submit `batches` of one model as a pipeline: while one batch's transaction is
-        out, the next batch's model runs on the model thread, so the GPU (or CPU) is not idle
-        while the worker waits for the chain. The last batch is left running: `_poll_once`
-        submits it at the end of this round or, when more jobs were posted meanwhile, in the next
-        one, after reading them while it ran. A stop lets the batch already running finish."""
+        out, the next batches (`PIPELINE_DEPTH`) run on the model thread, so the GPU (or CPU) is
+        not idle while the worker waits for the chain. The last ones are left running: `_drain`
+        submits them at the end of this round or, when more jobs were posted meanwhile, in the
+        next one, after reading them while they ran. With `hold`, a last batch that fills less than a model
+        call is kept back (`self.held`) while the model thread still runs this model: handed
+        over now it would only wait in the queue, and a model call costs a GPU about as much
+        part-filled as full. A stop lets the batch already running finish."""
+        if self.held is not None and self.held[0] != model_id:
+            self.held = None  # another model's jobs: read again next round
         try:
-            for batch in batches:
+            for index, batch in enumerate(batches):
                 if self.stopping.is_set() or self.wedged:
+                    break
+                part_filled = sum(_inputs_of(view) for view, _ in batch) < self.settings.batch_size
+                if hold and part_filled and index == len(batches) - 1 and self._busy_with(model_id):
+                    self.held = (model_id, batch)
                     break
                 if self.pipeline and self.pipeline[-1].model_id != model_id:
                     self._finish_batches()  # loading this model may unload the one they run on
@@ -762,11 +802,15 @@ class Worker:
                     progress = _Progress()
                     future = self.model_thread.submit(_run_model, runtime, inputs, self.settings.batch_size, progress)
                     self.pipeline.append(_Running(ready, future, model_id, progress, self.rounds))
-                while len(self.pipeline) > 1:  # the newest runs while the ones before are submitted
+                while len(self.pipeline) > PIPELINE_DEPTH:  # the newer ones run while the oldest is submitted
                     self._submit(self.pipeline.popleft())
         except BaseException:
             self._abandon_batches()
             raise
+
+    def _busy_with(self, model_id: bytes) -> bool:
+        """Whether the model thread has a batch of `model_id` not yet done."""
+        return bool(self.pipeline) and self.pipeline[-1].model_id == model_id and not self.pipeline[-1].results.done()
 
     def _running_jobs(self) -> set[int]:
         """Jobs whose batch is on the model thread or waits to be submitted."""
@@ -785,6 +829,7 @@ class Worker:
         """Let the batches on the model thread end unsubmitted (an error cut the pipeline short, or
         a reorg may have changed their jobs): their jobs are taken again next round. They are
         waited for, so that nothing unloads a model still running."""
+        self.held = None
         while self.pipeline:
             left = self.pipeline.popleft()
             left.results.cancel()
