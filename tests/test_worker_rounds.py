@@ -486,13 +486,36 @@ def test_a_part_filled_batch_waits_while_the_model_is_busy_for_jobs_posted_meanw
             assert calls == [4, 4]
             jobs = requester.jobs(requester.address)
             assert len(jobs) == 8
-            assert [job.status() for job in jobs] == [JobPhase.CHALLENGEABLE] * 8
+            assert [worker.journal.get(job.id).state for job in jobs] == ["submitted"] * 8  # type: ignore[union-attr]
 
             calls.clear()
             quiet = requester.post_jobs(ECHO, [f"quiet {n}" for n in range(5)], reward=REWARD)
             worker._poll_once()  # nothing posted meanwhile: the held one runs behind the first 4
             assert calls == [4, 1]
-            assert [job.status() for job in quiet] == [JobPhase.CHALLENGEABLE] * 5
+            assert [worker.journal.get(job.id).state for job in quiet] == ["submitted"] * 5  # type: ignore[union-attr]
+
+
+def test_two_batches_stay_on_the_model_thread_while_the_oldest_is_submitted(tmp_path: Path) -> None:
+    """A transaction can take longer than a model call (a slow node, a busy block): one batch runs
+    and the next waits behind it while the oldest's results are submitted, so the model does not
+    idle meanwhile."""
+    with local_market(tmp_path) as (chain, deployed):
+        requester = AssayClient(chain.w3, ANVIL_KEYS[1], deployment=deployed)
+        client = AssayClient(chain.w3, ANVIL_KEYS[2], deployment=deployed)
+        with in_process_worker(client, tmp_path, batch_size=1) as worker:
+            worker._ensure_stake()
+            submit = worker._submit
+            behind: list[int] = []  # batches left on the model thread as each one is submitted
+
+            def counting(running: Any) -> None:
+                behind.append(len(worker.pipeline))
+                submit(running)
+
+            worker._submit = counting  # type: ignore[method-assign]
+            jobs = requester.post_jobs(ECHO, [f"job {n}" for n in range(4)], reward=REWARD)
+            worker._poll_once()
+            assert behind == [2, 2, 1, 0]
+            assert [worker.journal.get(job.id).state for job in jobs] == ["submitted"] * 4  # type: ignore[union-attr]
 
 
 def test_results_past_their_retention_are_deleted_unless_their_job_is_unfinished(
