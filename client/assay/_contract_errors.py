@@ -209,8 +209,16 @@ class OracleNotMarket(ContractRevert):
     """Raised when a callback comes from anyone but the market."""
 
 
+class OracleNothingToDeliver(ContractRevert):
+    """Raised when question `jobId` has no verified answer whose label is missing."""
+
+
 class OracleNothingToReclaim(ContractRevert):
     """Raised when `caller` reclaims nothing."""
+
+
+class OracleWrongLabel(ContractRevert):
+    """Raised when a delivered label does not hash to question `jobId`'s verified result."""
 
 
 class OwnableInvalidOwner(ContractRevert):

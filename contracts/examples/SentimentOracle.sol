@@ -9,7 +9,9 @@ import {IJobConsumer} from "../interfaces/IJobConsumer.sol";
 /// @title SentimentOracle
 /// @notice Example dApp: anyone asks for the sentiment of a text, paying the reward; a worker
 /// runs the classifier model and the verified label arrives on chain through the market's
-/// callback. Results are expected inline as the label bytes (e.g. "positive").
+/// callback. Results are expected inline as the label bytes (e.g. "positive"). Anyone may
+/// settle a job and pass no result bytes; the verified hash still arrives, and anyone holding
+/// the label (the asker, the worker, its result URI) can then `deliver` it.
 /// Refunded questions can be reclaimed by whoever asked them (`reclaim`).
 contract SentimentOracle is IJobConsumer, ReentrancyGuardTransient {
     /// @notice What is known about a question.
@@ -26,10 +28,15 @@ contract SentimentOracle is IJobConsumer, ReentrancyGuardTransient {
     error OracleNotMarket(address caller);
     /// @notice Raised when `caller` reclaims nothing.
     error OracleNothingToReclaim(address caller);
+    /// @notice Raised when question `jobId` has no verified answer whose label is missing.
+    error OracleNothingToDeliver(uint256 jobId);
+    /// @notice Raised when a delivered label does not hash to question `jobId`'s verified result.
+    error OracleWrongLabel(uint256 jobId, bytes32 resultHash);
 
     /// @notice Emitted when `asker` asks question `jobId`.
     event Asked(uint256 indexed jobId, address indexed asker, string text);
-    /// @notice Emitted when question `jobId` is answered (or refunded when `success` is false).
+    /// @notice Emitted when question `jobId` is answered (or refunded when `success` is false),
+    /// and again when its label is delivered after a settlement that brought only its hash.
     event Answered(uint256 indexed jobId, bool success, bytes label);
     /// @notice Emitted when `asker` reclaims `amount` of refunded rewards.
     event Reclaimed(address indexed asker, uint256 amount);
@@ -95,6 +102,18 @@ contract SentimentOracle is IJobConsumer, ReentrancyGuardTransient {
         // a refunded reward is credited to this contract in the market: owe it to the asker
         if (!success) _refunds[answer.asker] += answer.reward;
         emit Answered(jobId, success, result);
+    }
+
+    /// @notice Records the label of a paid question whose settlement brought only its hash.
+    /// Anyone may call: the label must hash to the result the market verified.
+    /// @param jobId the question's job id
+    /// @param label the result bytes (the label)
+    function deliver(uint256 jobId, bytes calldata label) external {
+        Answer storage answer = _answers[jobId];
+        if (!answer.success || answer.label.length != 0) revert OracleNothingToDeliver(jobId);
+        if (keccak256(label) != answer.resultHash) revert OracleWrongLabel(jobId, answer.resultHash);
+        answer.label = label;
+        emit Answered(jobId, true, label);
     }
 
     /// @notice Sends the caller its recorded refunds, withdrawing them from the market first if needed.

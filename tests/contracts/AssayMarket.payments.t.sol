@@ -95,6 +95,63 @@ contract AssayMarketPaymentsTest is MarketBase {
         assertEq(answer.resultHash, keccak256("positive"));
     }
 
+    function test_deliver_recordsTheLabelASettlerLeftOut() public {
+        (SentimentOracle oracle, uint256 jobId) = _answeredWithoutLabel();
+        vm.expectEmit(address(oracle));
+        emit SentimentOracle.Answered(jobId, true, "positive");
+        vm.prank(makeAddr("anyone"));
+        oracle.deliver(jobId, "positive");
+        assertEq(oracle.answerOf(jobId).label, "positive");
+    }
+
+    function test_deliver_revertsWhenTheLabelDoesNotHashToTheResult() public {
+        (SentimentOracle oracle, uint256 jobId) = _answeredWithoutLabel();
+        vm.expectRevert(abi.encodeWithSelector(SentimentOracle.OracleWrongLabel.selector, jobId, keccak256("positive")));
+        oracle.deliver(jobId, "negative");
+    }
+
+    function test_deliver_revertsWhenTheLabelIsKnown() public {
+        (SentimentOracle oracle, uint256 jobId) = _answeredWithoutLabel();
+        oracle.deliver(jobId, "positive");
+        vm.expectRevert(abi.encodeWithSelector(SentimentOracle.OracleNothingToDeliver.selector, jobId));
+        oracle.deliver(jobId, "positive");
+    }
+
+    function test_deliver_revertsWhenTheQuestionWasNotPaid() public {
+        SentimentOracle oracle = new SentimentOracle(market, modelId);
+        vm.recordLogs();
+        vm.prank(requester);
+        uint256 jobId = oracle.ask{value: REWARD}(
+            "meh", uint40(vm.getBlockTimestamp() + 1 hours), uint40(vm.getBlockTimestamp() + 2 hours)
+        );
+        vm.expectRevert(abi.encodeWithSelector(SentimentOracle.OracleNothingToDeliver.selector, jobId));
+        oracle.deliver(jobId, "positive");
+        IAssayMarket.JobTerms memory terms = _postedTerms();
+        vm.warp(uint256(terms.claimDeadline) + 1);
+        market.settle(jobId, terms, _none(), ""); // refunded
+        vm.expectRevert(abi.encodeWithSelector(SentimentOracle.OracleNothingToDeliver.selector, jobId));
+        oracle.deliver(jobId, "positive");
+    }
+
+    /// @dev a question paid for and settled by a stranger who passed no result bytes
+    function _answeredWithoutLabel() private returns (SentimentOracle oracle, uint256 jobId) {
+        oracle = new SentimentOracle(market, modelId);
+        vm.recordLogs();
+        vm.prank(requester);
+        jobId = oracle.ask{value: REWARD}(
+            "what a lovely day", uint40(vm.getBlockTimestamp() + 1 hours), uint40(vm.getBlockTimestamp() + 2 hours)
+        );
+        IAssayMarket.JobTerms memory terms = _postedTerms();
+        IAssayMarket.Outcome memory outcome = _submit(jobId, terms, "positive");
+        vm.warp(vm.getBlockTimestamp() + terms.challengeWindow);
+        vm.prank(makeAddr("stranger"));
+        market.settle(jobId, terms, outcome, "");
+        SentimentOracle.Answer memory answer = oracle.answerOf(jobId);
+        assertTrue(answer.settled && answer.success);
+        assertEq(answer.label.length, 0);
+        assertEq(answer.resultHash, keccak256("positive"));
+    }
+
     function test_callback_refundReachesTheAsker() public {
         SentimentOracle oracle = new SentimentOracle(market, modelId);
         vm.recordLogs();
