@@ -154,6 +154,8 @@ def test_cancel_and_refund(devnet: tuple[Path, str]) -> None:
     assert (status["phase"], status["success"]) == ("closed", False)
     again = assay(cwd, "--dev-account", "3", "job", "refund", job_id, check=False)
     assert again.returncode == 1 and ("MarketWrongStatus" in again.stderr or "MarketTermsMismatch" in again.stderr)
+    nothing = assay(cwd, "--dev-account", "3", "job", "refund-expired")
+    assert "none of your jobs is expired and unsettled" in nothing.stderr
     assert assay_json(cwd, "balance", Account.from_key(ANVIL_KEYS[3]).address)["withdrawable_wei"] == 10**16
     assert assay_json(cwd, "balance", Account.from_key(ANVIL_KEYS[3]).address.lower())["withdrawable_wei"] == 10**16
     mine = ["--dev-account", "3", "job", "list", "--mine"]

@@ -242,6 +242,39 @@ def test_missed_result_deadline_slashes_worker_to_requester(
     assert w3.eth.get_balance(worker.registry.address) == STAKE - collateral
 
 
+def test_refund_expired_settles_every_job_left_without_a_result_in_one_transaction(
+    requester: AssayClient, worker: AssayClient, result_server: tuple[ResultStore, str], w3: Web3
+) -> None:
+    """Jobs nobody took and a job whose worker missed its deadline are refunded together; a job
+    with a result, one still open and another requester's job are left alone; a second call
+    finds nothing and sends nothing."""
+    serve(worker)
+    untaken = requester.post_jobs(ECHO, ["a", "b"], reward=REWARD, claim_timeout=30, result_timeout=60)
+    late = requester.post_job(ECHO, "late", reward=REWARD, claim_timeout=30, result_timeout=60)
+    worker.accept(late)
+    done = requester.post_job(ECHO, "done", reward=REWARD, claim_timeout=30, result_timeout=60)
+    worker.submit_result(done, *publish(result_server, b"done"))
+    still_open = requester.post_job(ECHO, "later", reward=REWARD, claim_timeout=600, result_timeout=1_200)
+    other = AssayClient(w3, ANVIL_KEYS[3], deployment=requester.deployment)
+    theirs = other.post_job(ECHO, "theirs", reward=REWARD, claim_timeout=30, result_timeout=60)
+    time_travel(w3, 61)
+
+    refunds = requester.refund_expired()
+    assert sorted(refund.job_id for refund in refunds) == [untaken[0].id, untaken[1].id, late.id]
+    assert [(refund.token, refund.refunded) for refund in refunds] == [(ZERO_ADDRESS, REWARD)] * 3
+    assert len({refund.transaction for refund in refunds}) == 1  # one multicall
+    assert all(job.status() == JobPhase.CLOSED for job in [*untaken, late])
+    assert done.status() != JobPhase.CLOSED and still_open.status() != JobPhase.CLOSED
+    assert theirs.status() == JobPhase.SETTLEABLE
+    # the drawn worker let two slots lapse, and missed the late job's deadline
+    penalties = 2 * MARKET_PARAMS.no_show_penalty
+    assert requester.balance() == 3 * REWARD + late.terms.collateral + penalties
+
+    nonce = w3.eth.get_transaction_count(requester.address)
+    assert requester.refund_expired() == []
+    assert w3.eth.get_transaction_count(requester.address) == nonce
+
+
 def test_cancel_returns_reward_and_blocks_takes(
     requester: AssayClient, worker: AssayClient, result_server: tuple[ResultStore, str]
 ) -> None:

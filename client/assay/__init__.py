@@ -10,7 +10,7 @@ print(result.json()["embedding"][:4])
 from . import batch, errors
 from ._artifacts import Artifact, load_artifact
 from ._async import AsyncAssayClient, AsyncJob
-from ._client import MAX_INLINE_INPUT, AssayClient, StakeInfo, commitment_of
+from ._client import MAX_INLINE_INPUT, AssayClient, Refund, StakeInfo, commitment_of
 from ._deployments import Deployment
 from ._errors import (
     AssayError,
@@ -74,6 +74,7 @@ __all__ = [
     "ModelManifest",
     "NoWorkerAvailable",
     "PayloadTooLarge",
+    "Refund",
     "RegisteredModel",
     "ResultMismatch",
     "Signer",

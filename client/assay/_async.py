@@ -117,6 +117,7 @@ class AsyncAssayClient:
     jobs = _jobs_on_thread(AssayClient.jobs)
     balance = _on_thread(AssayClient.balance)
     withdraw = _on_thread(AssayClient.withdraw)
+    refund_expired = _on_thread(AssayClient.refund_expired)
 
     async def job(self, job_id: int) -> AsyncJob:
         """A handle on an existing job (its terms read now, so that `terms` never blocks)."""

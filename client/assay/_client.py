@@ -25,7 +25,7 @@ from ._contract_errors import MarketTokenNotAllowed
 from ._deployments import LOCAL_CHAIN_ID, Deployment
 from ._errors import AssayError, ChainError, ChainMismatch, ConfigError, InsufficientFunds
 from ._events import EventDecoder
-from ._jobs import ZERO_ADDRESS, Job, JobTerms
+from ._jobs import ZERO_ADDRESS, Job, JobPhase, JobTerms
 from ._keys import Signer
 from ._logs import iter_logs
 from ._models import MODES, ModelManifest, RegisteredModel, manifest_from_document
@@ -41,6 +41,11 @@ MAX_BATCH = 100
 MAX_ALLOWLIST = 16
 MAX_CALLBACK_GAS = 2_000_000
 """Most gas a consumer callback may be promised (`AssayMarket.MAX_CALLBACK_GAS`)."""
+REFUNDS_PER_TX = 50
+"""Settlements in one `multicall` transaction of `refund_expired` (~60,000 gas each)."""
+STATE_READS = 100
+"""Jobs whose phase and state `refund_expired` reads in one `multicall` call."""
+_OPEN, _ACCEPTED, _DISPUTED = 1, 2, 4  # IAssayMarket.Status
 
 RPC_TIMEOUT = 30.0
 
@@ -331,6 +336,47 @@ class AssayClient:
         """Withdraw this account's whole market balance (payouts, refunds, fees) of ETH or `token`."""
         return self.transact(self.market.functions.withdraw(token or ZERO_ADDRESS))
 
+    def refund_expired(self) -> list[Refund]:
+        """Settle every job this account posted whose deadline passed with nothing to pay for:
+        nobody took it, its worker missed the result deadline, a redundant job was not fully
+        staffed, or the arbiter did not rule in time. Each job's escrow returns to this account's
+        market balance (with a no-show's penalty or a late worker's collateral, credited apart);
+        `withdraw()` sends it. Sent in `multicall` transactions of `REFUNDS_PER_TX`; nothing is
+        sent when no job is due. Returns what each settled job gave back."""
+        jobs = self.jobs(self.address)
+        due = [job for job, state in zip(jobs, self._settle_states(jobs), strict=True) if _refundable(job, state)]
+        refunds: list[Refund] = []
+        for first in range(0, len(due), REFUNDS_PER_TX):
+            chunk = due[first : first + REFUNDS_PER_TX]
+            calls = [self._calldata.encode("settle", job.id, job.terms.encoded, job.outcome(), b"") for job in chunk]
+            receipt = self.send_raw(self._calldata.encode("multicall", calls), label=f"refund of {len(chunk)} jobs")
+            tx = receipt["transactionHash"].to_0x_hex()
+            tokens = {job.id: job.terms.token for job in chunk}
+            for event in self.event_decoder.decode(receipt["logs"]):
+                if event.name == "JobSettled":
+                    refunds.append(Refund(event.job_id, tokens[event.job_id], int(event.args["refunded"]), tx))
+        return refunds
+
+    def _settle_states(self, jobs: Sequence[Job]) -> list[tuple[int, int] | None]:
+        """(status, slots filled) of each job whose phase is settleable, None for the others; read
+        with `multicall` in calls of `STATE_READS` jobs."""
+        states: list[tuple[int, int] | None] = []
+        for first in range(0, len(jobs), STATE_READS):
+            chunk = jobs[first : first + STATE_READS]
+            calls = []
+            for job in chunk:
+                calls += [
+                    self._calldata.encode("jobState", job.id),
+                    self._calldata.encode("phaseOf", job.id, job.terms.encoded),
+                ]
+            raw = self.w3.eth.call({"to": self.market.address, "data": self._calldata.encode("multicall", calls)})
+            answers = self._calldata.decode("multicall", raw)[0]
+            for index in range(len(chunk)):
+                state = self._calldata.decode("jobState", answers[2 * index])[0]
+                phase = self._calldata.decode("phaseOf", answers[2 * index + 1])[0]
+                states.append((state[1], state[2]) if phase == JobPhase.SETTLEABLE else None)
+        return states
+
     def settle(self, job: Job, result: bytes = b"") -> TxReceipt:
         """Do what is due for `job` now (pay out, refund, send to the arbiter, apply a ruling);
         anyone may call it. `result` is the accepted result's bytes, for a consumer callback."""
@@ -429,6 +475,31 @@ class AssayClient:
         """Reveal a committed result."""
         call = self.market.functions.reveal(job.id, job.terms.as_tuple(), slot, result_hash, salt, uri, result)
         return self.transact(call)
+
+
+@dataclass(frozen=True)
+class Refund:
+    """What settling an expired job gave back (`AssayClient.refund_expired`)."""
+
+    job_id: int
+    token: str
+    """The job's reward token; the zero address for ETH."""
+    refunded: int
+    """Escrow returned to the requester's market balance, in wei or the token's units."""
+    transaction: str
+    """Hash of the transaction that settled it."""
+
+
+def _refundable(job: Job, state: tuple[int, int] | None) -> bool:
+    """Whether settling `job` now (its phase settleable) only gives its escrow back."""
+    if state is None:
+        return False
+    status, filled = state
+    if status == _DISPUTED:  # the arbiter let its deadline pass
+        return True
+    if job.terms.redundancy == 1:
+        return status in (_OPEN, _ACCEPTED)
+    return status == _OPEN and filled < job.terms.redundancy  # all slots or none: refunded
 
 
 def _check_input_uri(uri: str) -> str:

@@ -275,6 +275,20 @@ def cancel(settings: Settings, job_id: int) -> None:
     console.print(f"job {job_id} cancelled (gas {receipt['gasUsed']:,}); `assay withdraw` sends you the reward")
 
 
+@job.command("refund-expired")
+@pass_settings
+def refund_expired(settings: Settings) -> None:
+    """Settle all your jobs whose deadline passed with nothing to pay for, in as few transactions as possible."""
+    refunds = settings.client().refund_expired()
+    for refund in refunds:
+        amount = eth(refund.refunded) if int(refund.token, 16) == 0 else f"{refund.refunded:,} of token {refund.token}"
+        console.print(f"job {refund.job_id}: {amount} back to you (tx {refund.transaction})")
+    if refunds:
+        console.print(f"{len(refunds)} job(s) refunded; `assay withdraw` sends you your balance")
+    else:
+        console.print("none of your jobs is expired and unsettled")
+
+
 @job.command()
 @click.argument("job_id", type=int)
 @pass_settings
