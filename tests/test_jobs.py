@@ -16,6 +16,7 @@ from assay import (
     ContractRevert,
     Deployment,
     DeploymentNotFound,
+    Job,
     JobError,
     JobNotCompleted,
     JobPhase,
@@ -273,6 +274,27 @@ def test_refund_expired_settles_every_job_left_without_a_result_in_one_transacti
     nonce = w3.eth.get_transaction_count(requester.address)
     assert requester.refund_expired() == []
     assert w3.eth.get_transaction_count(requester.address) == nonce
+
+
+def test_refund_expired_skips_a_job_someone_settled_after_the_states_were_read(
+    requester: AssayClient, w3: Web3, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    jobs = requester.post_jobs(ECHO, ["a", "b", "c"], reward=REWARD, claim_timeout=30, result_timeout=60)
+    time_travel(w3, 31)
+    stranger = AssayClient(w3, ANVIL_KEYS[3], deployment=requester.deployment)
+    read = requester._settle_states
+
+    def settled_meanwhile(listed: list[Job]) -> list[tuple[int, int] | None]:
+        states = read(listed)
+        stranger.settle(jobs[1])  # the whole multicall would now revert
+        return states
+
+    monkeypatch.setattr(requester, "_settle_states", settled_meanwhile)
+    refunds = requester.refund_expired()
+    assert [refund.job_id for refund in refunds] == [jobs[0].id, jobs[2].id]
+    assert len({refund.transaction for refund in refunds}) == 2  # each alone after the batch failed
+    assert all(job.status() == JobPhase.CLOSED for job in jobs)
+    assert requester.balance() == 3 * REWARD
 
 
 def test_cancel_returns_reward_and_blocks_takes(

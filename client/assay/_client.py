@@ -23,7 +23,7 @@ from ._artifacts import load_artifact
 from ._calldata import Calldata
 from ._contract_errors import MarketTokenNotAllowed
 from ._deployments import LOCAL_CHAIN_ID, Deployment
-from ._errors import AssayError, ChainError, ChainMismatch, ConfigError, InsufficientFunds
+from ._errors import AssayError, ChainError, ChainMismatch, ConfigError, ContractRevert, InsufficientFunds
 from ._events import EventDecoder
 from ._jobs import ZERO_ADDRESS, Job, JobPhase, JobTerms
 from ._keys import Signer
@@ -46,6 +46,8 @@ REFUNDS_PER_TX = 50
 STATE_READS = 100
 """Jobs whose phase and state `refund_expired` reads in one `multicall` call."""
 _OPEN, _ACCEPTED, _DISPUTED = 1, 2, 4  # IAssayMarket.Status
+NO_OUTCOME = (ZERO_ADDRESS, bytes(32), ZERO_ADDRESS)
+"""The `Outcome` of a single-slot job nobody took."""
 
 RPC_TIMEOUT = 30.0
 
@@ -344,18 +346,32 @@ class AssayClient:
         `withdraw()` sends it. Sent in `multicall` transactions of `REFUNDS_PER_TX`; nothing is
         sent when no job is due. Returns what each settled job gave back."""
         jobs = self.jobs(self.address)
-        due = [job for job, state in zip(jobs, self._settle_states(jobs), strict=True) if _refundable(job, state)]
+        states = self._settle_states(jobs)
+        # an untaken job's outcome is all zeros: a job's history is read only when a slot was taken
+        settles = [
+            (job, NO_OUTCOME if state[0] == _OPEN else job.outcome())
+            for job, state in zip(jobs, states, strict=True)
+            if state is not None and _refundable(job, *state)
+        ]
         refunds: list[Refund] = []
-        for first in range(0, len(due), REFUNDS_PER_TX):
-            chunk = due[first : first + REFUNDS_PER_TX]
-            calls = [self._calldata.encode("settle", job.id, job.terms.encoded, job.outcome(), b"") for job in chunk]
-            receipt = self.send_raw(self._calldata.encode("multicall", calls), label=f"refund of {len(chunk)} jobs")
-            tx = receipt["transactionHash"].to_0x_hex()
-            tokens = {job.id: job.terms.token for job in chunk}
-            for event in self.event_decoder.decode(receipt["logs"]):
-                if event.name == "JobSettled":
-                    refunds.append(Refund(event.job_id, tokens[event.job_id], int(event.args["refunded"]), tx))
+        for first in range(0, len(settles), REFUNDS_PER_TX):
+            refunds += self._refund(settles[first : first + REFUNDS_PER_TX])
         return refunds
+
+    def _refund(self, settles: list[tuple[Job, tuple[str, bytes, str]]]) -> list[Refund]:
+        """Settle `settles` in one `multicall`; when it would revert (someone settled one of them
+        since the states were read), each alone, skipping those no longer due."""
+        calls = [self._calldata.encode("settle", job.id, job.terms.encoded, outcome, b"") for job, outcome in settles]
+        try:
+            receipt = self.send_raw(self._calldata.encode("multicall", calls), label=f"refund of {len(calls)} jobs")
+        except ContractRevert:
+            if len(settles) == 1:
+                return []
+            return [refund for settle in settles for refund in self._refund([settle])]
+        tx = receipt["transactionHash"].to_0x_hex()
+        tokens = {job.id: job.terms.token for job, _ in settles}
+        settled = (event for event in self.event_decoder.decode(receipt["logs"]) if event.name == "JobSettled")
+        return [Refund(event.job_id, tokens[event.job_id], int(event.args["refunded"]), tx) for event in settled]
 
     def _settle_states(self, jobs: Sequence[Job]) -> list[tuple[int, int] | None]:
         """(status, slots filled) of each job whose phase is settleable, None for the others; read
@@ -490,11 +506,8 @@ class Refund:
     """Hash of the transaction that settled it."""
 
 
-def _refundable(job: Job, state: tuple[int, int] | None) -> bool:
+def _refundable(job: Job, status: int, filled: int) -> bool:
     """Whether settling `job` now (its phase settleable) only gives its escrow back."""
-    if state is None:
-        return False
-    status, filled = state
     if status == _DISPUTED:  # the arbiter let its deadline pass
         return True
     if job.terms.redundancy == 1:
