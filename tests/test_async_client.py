@@ -199,6 +199,8 @@ def test_batch_cancel_refund_and_typed_errors(w3: Web3, deployment: Deployment) 
             await batch[2].wait(timeout=5)
         await batch[2].refund()
         assert await requester.balance() == 2 * REWARD
+        assert [refund.job_id for refund in await requester.refund_expired()] == [batch[1].id]  # the last one
+        assert await requester.balance() == 3 * REWARD
         again = await requester.job(batch[2].id)
         assert again.terms == batch[2].terms and await again.status() == JobPhase.CLOSED
         with pytest.raises(ConfigError, match="redundancy"):
