@@ -55,6 +55,17 @@ def in_process_worker(client: AssayClient, folder: Path, **settings: Any) -> Ite
         worker.store.close()
 
 
+@contextmanager
+def staked_worker(folder: Path, **settings: Any) -> Iterator[tuple[AssayClient, Worker]]:
+    """A fresh market, its requester, and an in-process worker with its stake in place."""
+    with local_market(folder) as (chain, deployed):
+        requester = AssayClient(chain.w3, ANVIL_KEYS[1], deployment=deployed)
+        client = AssayClient(chain.w3, ANVIL_KEYS[2], deployment=deployed)
+        with in_process_worker(client, folder, **settings) as worker:
+            worker._ensure_stake()
+            yield requester, worker
+
+
 def mine(w3: Web3, blocks: int = 1) -> None:
     for _ in range(blocks):
         w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
@@ -453,69 +464,61 @@ def test_a_part_filled_batch_waits_while_the_model_is_busy_for_jobs_posted_meanw
     queued behind a batch the model still runs: with jobs posted meanwhile it is left to the next
     round and filled up with them (one full call, not two part-filled ones); with none posted it
     is handed over before the worker waits for the batch ahead, so no job waits a round for it."""
-    with local_market(tmp_path) as (chain, deployed):
-        requester = AssayClient(chain.w3, ANVIL_KEYS[1], deployment=deployed)
-        client = AssayClient(chain.w3, ANVIL_KEYS[2], deployment=deployed)
-        with in_process_worker(client, tmp_path, batch_size=4) as worker:
-            worker._ensure_stake()
-            runtime = worker.runtimes[ECHO.model_id]
-            run = runtime.run
-            calls: list[int] = []  # inputs in each model call
+    with staked_worker(tmp_path, batch_size=4) as (requester, worker):
+        runtime = worker.runtimes[ECHO.model_id]
+        run = runtime.run
+        calls: list[int] = []  # inputs in each model call
 
-            def slow_run(inputs: list[bytes]) -> list[bytes]:
-                calls.append(len(inputs))
-                time.sleep(0.5)  # the model is still busy when the round reaches its last batch
-                return run(inputs)
+        def slow_run(inputs: list[bytes]) -> list[bytes]:
+            calls.append(len(inputs))
+            time.sleep(0.5)  # the model is still busy when the round reaches its last batch
+            return run(inputs)
 
-            runtime.run = slow_run  # type: ignore[method-assign]
-            prepare = worker._prepare
-            to_post: list[str] = []  # posted by the requester while the worker prepares a batch
+        runtime.run = slow_run  # type: ignore[method-assign]
+        prepare = worker._prepare
+        to_post: list[str] = []  # posted by the requester while the worker prepares a batch
 
-            def posting_meanwhile(model_id: bytes, batch: list[Any]) -> Any:
-                if to_post:
-                    requester.post_jobs(ECHO, to_post, reward=REWARD)
-                    to_post.clear()
-                return prepare(model_id, batch)
+        def posting_meanwhile(model_id: bytes, batch: list[Any]) -> Any:
+            if to_post:
+                requester.post_jobs(ECHO, to_post, reward=REWARD)
+                to_post.clear()
+            return prepare(model_id, batch)
 
-            worker._prepare = posting_meanwhile  # type: ignore[method-assign]
-            first = requester.post_jobs(ECHO, [f"first {n}" for n in range(5)], reward=REWARD)
-            to_post[:] = [f"meanwhile {n}" for n in range(3)]
-            worker._poll_once()  # runs 4; the fifth is held, then left to the next round
-            assert worker.journal.get(first[4].id) is None  # not taken: nothing journaled yet
-            worker._poll_once()  # the fifth and the three posted meanwhile: one full call
-            assert calls == [4, 4]
-            jobs = requester.jobs(requester.address)
-            assert len(jobs) == 8
-            assert [worker.journal.get(job.id).state for job in jobs] == ["submitted"] * 8  # type: ignore[union-attr]
+        worker._prepare = posting_meanwhile  # type: ignore[method-assign]
+        first = requester.post_jobs(ECHO, [f"first {n}" for n in range(5)], reward=REWARD)
+        to_post[:] = [f"meanwhile {n}" for n in range(3)]
+        worker._poll_once()  # runs 4; the fifth is held, then left to the next round
+        assert worker.journal.get(first[4].id) is None  # not taken: nothing journaled yet
+        worker._poll_once()  # the fifth and the three posted meanwhile: one full call
+        assert calls == [4, 4]
+        jobs = requester.jobs(requester.address)
+        assert len(jobs) == 8
+        assert [worker.journal.get(job.id).state for job in jobs] == ["submitted"] * 8  # type: ignore[union-attr]
 
-            calls.clear()
-            quiet = requester.post_jobs(ECHO, [f"quiet {n}" for n in range(5)], reward=REWARD)
-            worker._poll_once()  # nothing posted meanwhile: the held one runs behind the first 4
-            assert calls == [4, 1]
-            assert [worker.journal.get(job.id).state for job in quiet] == ["submitted"] * 5  # type: ignore[union-attr]
+        calls.clear()
+        quiet = requester.post_jobs(ECHO, [f"quiet {n}" for n in range(5)], reward=REWARD)
+        worker._poll_once()  # nothing posted meanwhile: the held one runs behind the first 4
+        assert calls == [4, 1]
+        assert [worker.journal.get(job.id).state for job in quiet] == ["submitted"] * 5  # type: ignore[union-attr]
 
 
 def test_two_batches_stay_on_the_model_thread_while_the_oldest_is_submitted(tmp_path: Path) -> None:
     """A transaction can take longer than a model call (a slow node, a busy block): one batch runs
     and the next waits behind it while the oldest's results are submitted, so the model does not
     idle meanwhile."""
-    with local_market(tmp_path) as (chain, deployed):
-        requester = AssayClient(chain.w3, ANVIL_KEYS[1], deployment=deployed)
-        client = AssayClient(chain.w3, ANVIL_KEYS[2], deployment=deployed)
-        with in_process_worker(client, tmp_path, batch_size=1) as worker:
-            worker._ensure_stake()
-            submit = worker._submit
-            behind: list[int] = []  # batches left on the model thread as each one is submitted
+    with staked_worker(tmp_path, batch_size=1) as (requester, worker):
+        submit = worker._submit
+        behind: list[int] = []  # batches left on the model thread as each one is submitted
 
-            def counting(running: Any) -> None:
-                behind.append(len(worker.pipeline))
-                submit(running)
+        def counting(running: Any) -> None:
+            behind.append(len(worker.pipeline))
+            submit(running)
 
-            worker._submit = counting  # type: ignore[method-assign]
-            jobs = requester.post_jobs(ECHO, [f"job {n}" for n in range(4)], reward=REWARD)
-            worker._poll_once()
-            assert behind == [2, 2, 1, 0]
-            assert [worker.journal.get(job.id).state for job in jobs] == ["submitted"] * 4  # type: ignore[union-attr]
+        worker._submit = counting  # type: ignore[method-assign]
+        jobs = requester.post_jobs(ECHO, [f"job {n}" for n in range(4)], reward=REWARD)
+        worker._poll_once()
+        assert behind == [2, 2, 1, 0]
+        assert [worker.journal.get(job.id).state for job in jobs] == ["submitted"] * 4  # type: ignore[union-attr]
 
 
 def test_results_past_their_retention_are_deleted_unless_their_job_is_unfinished(

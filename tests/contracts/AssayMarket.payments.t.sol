@@ -78,12 +78,7 @@ contract AssayMarketPaymentsTest is MarketBase {
     }
 
     function test_callback_deliversVerifiedLabelToOracle() public {
-        SentimentOracle oracle = new SentimentOracle(market, modelId);
-        vm.recordLogs();
-        vm.prank(requester);
-        uint256 jobId = oracle.ask{value: REWARD}(
-            "what a lovely day", uint40(vm.getBlockTimestamp() + 1 hours), uint40(vm.getBlockTimestamp() + 2 hours)
-        );
+        (SentimentOracle oracle, uint256 jobId) = _ask("what a lovely day");
         IAssayMarket.JobTerms memory terms = _postedTerms();
         assertEq(terms.consumer, address(oracle));
         IAssayMarket.Outcome memory outcome = _submit(jobId, terms, "positive");
@@ -118,12 +113,7 @@ contract AssayMarketPaymentsTest is MarketBase {
     }
 
     function test_deliver_revertsWhenTheQuestionWasNotPaid() public {
-        SentimentOracle oracle = new SentimentOracle(market, modelId);
-        vm.recordLogs();
-        vm.prank(requester);
-        uint256 jobId = oracle.ask{value: REWARD}(
-            "meh", uint40(vm.getBlockTimestamp() + 1 hours), uint40(vm.getBlockTimestamp() + 2 hours)
-        );
+        (SentimentOracle oracle, uint256 jobId) = _ask("meh");
         vm.expectRevert(abi.encodeWithSelector(SentimentOracle.OracleNothingToDeliver.selector, jobId));
         oracle.deliver(jobId, "positive");
         IAssayMarket.JobTerms memory terms = _postedTerms();
@@ -133,14 +123,19 @@ contract AssayMarketPaymentsTest is MarketBase {
         oracle.deliver(jobId, "positive");
     }
 
-    /// @dev a question paid for and settled by a stranger who passed no result bytes
-    function _answeredWithoutLabel() private returns (SentimentOracle oracle, uint256 jobId) {
+    /// @dev a new oracle, asked `text` by the requester (its job's terms are in the recorded logs)
+    function _ask(string memory text) private returns (SentimentOracle oracle, uint256 jobId) {
         oracle = new SentimentOracle(market, modelId);
         vm.recordLogs();
         vm.prank(requester);
         jobId = oracle.ask{value: REWARD}(
-            "what a lovely day", uint40(vm.getBlockTimestamp() + 1 hours), uint40(vm.getBlockTimestamp() + 2 hours)
+            text, uint40(vm.getBlockTimestamp() + 1 hours), uint40(vm.getBlockTimestamp() + 2 hours)
         );
+    }
+
+    /// @dev a question paid for and settled by a stranger who passed no result bytes
+    function _answeredWithoutLabel() private returns (SentimentOracle oracle, uint256 jobId) {
+        (oracle, jobId) = _ask("what a lovely day");
         IAssayMarket.JobTerms memory terms = _postedTerms();
         IAssayMarket.Outcome memory outcome = _submit(jobId, terms, "positive");
         vm.warp(vm.getBlockTimestamp() + terms.challengeWindow);
@@ -153,12 +148,7 @@ contract AssayMarketPaymentsTest is MarketBase {
     }
 
     function test_callback_refundReachesTheAsker() public {
-        SentimentOracle oracle = new SentimentOracle(market, modelId);
-        vm.recordLogs();
-        vm.prank(requester);
-        uint256 jobId = oracle.ask{value: REWARD}(
-            "meh", uint40(vm.getBlockTimestamp() + 1 hours), uint40(vm.getBlockTimestamp() + 2 hours)
-        );
+        (SentimentOracle oracle, uint256 jobId) = _ask("meh");
         IAssayMarket.JobTerms memory terms = _postedTerms();
         vm.warp(uint256(terms.claimDeadline) + 1);
         market.settle(jobId, terms, _none(), "");
