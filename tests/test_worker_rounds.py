@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from assay import ECHO, AssayClient, JobPhase, TxPolicy, commitment_of
+from assay import ECHO, AssayClient, Job, JobPhase, TxPolicy, commitment_of
 from assay._events import EventDecoder
 from assay._jobs import ZERO_ADDRESS
 from assay.devnet import ANVIL_KEYS
@@ -468,19 +468,21 @@ def test_a_part_filled_batch_waits_while_the_model_is_busy_for_jobs_posted_meanw
         runtime = worker.runtimes[ECHO.model_id]
         run = runtime.run
         calls: list[int] = []  # inputs in each model call
+        delay = [0.5]
 
         def slow_run(inputs: list[bytes]) -> list[bytes]:
             calls.append(len(inputs))
-            time.sleep(0.5)  # the model is still busy when the round reaches its last batch
+            time.sleep(delay[0])  # the model is still busy when the round reaches its last batch
             return run(inputs)
 
         runtime.run = slow_run  # type: ignore[method-assign]
         prepare = worker._prepare
         to_post: list[str] = []  # posted by the requester while the worker prepares a batch
+        posted: list[Job] = []
 
         def posting_meanwhile(model_id: bytes, batch: list[Any]) -> Any:
             if to_post:
-                requester.post_jobs(ECHO, to_post, reward=REWARD)
+                posted.extend(requester.post_jobs(ECHO, to_post, reward=REWARD))
                 to_post.clear()
             return prepare(model_id, batch)
 
@@ -500,6 +502,23 @@ def test_a_part_filled_batch_waits_while_the_model_is_busy_for_jobs_posted_meanw
         worker._poll_once()  # nothing posted meanwhile: the held one runs behind the first 4
         assert calls == [4, 1]
         assert [worker.journal.get(job.id).state for job in quiet] == ["submitted"] * 5  # type: ignore[union-attr]
+
+        # the batch running is an earlier round's, so it is submitted this round: the held job goes
+        # in behind it even though jobs were posted, or the model would idle until the next round
+        delay[0] = 2.0  # busy all through the next round too
+        older = requester.post_jobs(ECHO, [f"older {n}" for n in range(4)], reward=REWARD)
+        to_post[:] = ["trickle"]
+        worker._poll_once()  # runs the 4 while "trickle" is posted: they run on into the next round
+        take = worker._take
+
+        def posting_after_take(views: list[Any]) -> None:
+            take(views)
+            requester.post_job(ECHO, "more", reward=REWARD)
+
+        worker._take = posting_after_take  # type: ignore[method-assign]
+        worker._poll_once()  # "trickle" is held behind the 4, then handed over as they are submitted
+        assert [worker.journal.get(job.id).state for job in older] == ["submitted"] * 4  # type: ignore[union-attr]
+        assert worker.journal.get(posted[-1].id).state == "working"  # type: ignore[union-attr]
 
 
 def test_two_batches_stay_on_the_model_thread_while_the_oldest_is_submitted(tmp_path: Path) -> None:

@@ -457,9 +457,10 @@ class Worker:
     def _drain(self) -> None:
         """End the round's pipeline. Its last batches run on while the next round reads the jobs
         posted meanwhile (at once: no pause), and are submitted there; with none posted, they are
-        submitted now, and a held part-filled batch is handed to the model thread first (nothing
-        is coming to fill it, and the model must not idle while the batch ahead is submitted).
-        With jobs posted meanwhile the held jobs are left to the next round, batched with them."""
+        submitted now. A held part-filled batch is left to the next round only while a batch of
+        this round runs on (the model stays busy, and the next round fills the held jobs up with
+        the new ones); otherwise it is handed to the model thread before the worker waits for the
+        batch ahead of it, so the model does not idle while that one is submitted."""
         posted: list[bool] = []  # whether jobs were posted since the scan: asked once, if needed
 
         def jobs_posted() -> bool:
@@ -467,19 +468,20 @@ class Worker:
                 posted.append(self.scanner.jobs_posted_since(self.cursor))
             return posted[0]
 
-        try:
-            while self.pipeline:
-                if self.pipeline[0].round == self.rounds and jobs_posted():
-                    break
-                if self.held is not None and not jobs_posted():
+        while self.pipeline:
+            if self.pipeline[0].round == self.rounds and jobs_posted():
+                break
+            runs_on = any(running.round == self.rounds for running in self.pipeline) and jobs_posted()
+            try:
+                if self.held is not None and not runs_on:
                     model_id, batch = self.held
                     self.held = None
                     self._run_batches(model_id, [batch], hold=False)  # submits the batches ahead of it
                 else:
                     self._submit(self.pipeline.popleft())
-        except BaseException:
-            self._abandon_batches()  # their jobs are taken again next round
-            raise
+            except BaseException:
+                self._abandon_batches()  # their jobs are taken again next round
+                raise
         self.held = None
 
     def _check_idle(self) -> None:
