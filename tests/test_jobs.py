@@ -276,6 +276,29 @@ def test_refund_expired_settles_every_job_left_without_a_result_in_one_transacti
     assert w3.eth.get_transaction_count(requester.address) == nonce
 
 
+def test_refund_expired_takes_an_understaffed_redundant_job_but_not_one_bound_for_the_arbiter(
+    requester: AssayClient, w3: Web3, deployment: Deployment
+) -> None:
+    """All slots or none: a redundant job not fully staffed is refunded; a fully staffed one whose
+    workers committed and never revealed goes to the arbiter when settled, so it is no refund."""
+    first, second = (serve(AssayClient(w3, ANVIL_KEYS[i], deployment=deployment)) for i in (2, 3))
+    listed = [first.address, second.address]
+    short, full = (
+        requester.post_job(
+            ECHO, text, reward=REWARD, redundancy=2, allowlist=listed, claim_timeout=30, result_timeout=60
+        )
+        for text in ("short", "full")
+    )
+    first.commit(short, 0, content_hash(b"x"), bytes(32))
+    first.commit(full, 0, content_hash(b"x"), bytes(32))
+    second.commit(full, 1, content_hash(b"x"), bytes(32))
+    time_travel(w3, 61 + MARKET_PARAMS.reveal_window)
+    assert short.status() == full.status() == JobPhase.SETTLEABLE
+    assert [refund.job_id for refund in requester.refund_expired()] == [short.id]
+    assert short.status() == JobPhase.CLOSED and full.status() == JobPhase.SETTLEABLE
+    assert requester.balance() == REWARD
+
+
 def test_refund_expired_skips_a_job_someone_settled_after_the_states_were_read(
     requester: AssayClient, w3: Web3, monkeypatch: pytest.MonkeyPatch
 ) -> None:

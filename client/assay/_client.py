@@ -21,9 +21,17 @@ from web3.types import TxParams, TxReceipt
 
 from ._artifacts import load_artifact
 from ._calldata import Calldata
-from ._contract_errors import MarketTokenNotAllowed
+from ._contract_errors import MarketTokenNotAllowed, MarketWrongStatus
 from ._deployments import LOCAL_CHAIN_ID, Deployment
-from ._errors import AssayError, ChainError, ChainMismatch, ConfigError, ContractRevert, InsufficientFunds
+from ._errors import (
+    AssayError,
+    ChainError,
+    ChainMismatch,
+    ConfigError,
+    ContractRevert,
+    InsufficientFunds,
+    TransactionFailed,
+)
 from ._events import EventDecoder
 from ._jobs import ZERO_ADDRESS, Job, JobPhase, JobTerms
 from ._keys import Signer
@@ -42,10 +50,14 @@ MAX_ALLOWLIST = 16
 MAX_CALLBACK_GAS = 2_000_000
 """Most gas a consumer callback may be promised (`AssayMarket.MAX_CALLBACK_GAS`)."""
 REFUNDS_PER_TX = 50
-"""Settlements in one `multicall` transaction of `refund_expired` (~60,000 gas each)."""
+"""Most settlements in one `multicall` transaction of `refund_expired` (~60,000 gas each)."""
+REFUND_GAS = 10_000_000
+"""Most gas `refund_expired` budgets for one transaction: a consumer's callback gas counts too."""
 STATE_READS = 100
 """Jobs whose phase and state `refund_expired` reads in one `multicall` call."""
 _OPEN, _ACCEPTED, _DISPUTED = 1, 2, 4  # IAssayMarket.Status
+SETTLE_GAS = 100_000
+"""Gas budgeted for one settlement in a `refund_expired` transaction, before any callback."""
 NO_OUTCOME = (ZERO_ADDRESS, bytes(32), ZERO_ADDRESS)
 """The `Outcome` of a single-slot job nobody took."""
 
@@ -343,8 +355,9 @@ class AssayClient:
         nobody took it, its worker missed the result deadline, a redundant job was not fully
         staffed, or the arbiter did not rule in time. Each job's escrow returns to this account's
         market balance (with a no-show's penalty or a late worker's collateral, credited apart);
-        `withdraw()` sends it. Sent in `multicall` transactions of `REFUNDS_PER_TX`; nothing is
-        sent when no job is due. Returns what each settled job gave back."""
+        `withdraw()` sends it (`withdraw(token)` for a token job's). Sent in `multicall`
+        transactions of at most `REFUNDS_PER_TX` jobs and `REFUND_GAS` gas; nothing is sent when no
+        job is due. Returns what each settled job gave back."""
         jobs = self.jobs(self.address)
         states = self._settle_states(jobs)
         # an untaken job's outcome is all zeros: a job's history is read only when a slot was taken
@@ -354,20 +367,30 @@ class AssayClient:
             if state is not None and _refundable(job, *state)
         ]
         refunds: list[Refund] = []
-        for first in range(0, len(settles), REFUNDS_PER_TX):
-            refunds += self._refund(settles[first : first + REFUNDS_PER_TX])
-        return refunds
+        chunk: list[tuple[Job, tuple[str, bytes, str]]] = []
+        gas = 0
+        for settle in settles:
+            # the market keeps callbackGas·64/63 + 10,000 for a consumer's callback (refunds call it too)
+            need = SETTLE_GAS + settle[0].terms.callback_gas * 64 // 63 + 10_000
+            if chunk and (len(chunk) == REFUNDS_PER_TX or gas + need > REFUND_GAS):
+                refunds += self._refund(chunk)
+                chunk, gas = [], 0
+            chunk.append(settle)
+            gas += need
+        return refunds + (self._refund(chunk) if chunk else [])
 
     def _refund(self, settles: list[tuple[Job, tuple[str, bytes, str]]]) -> list[Refund]:
-        """Settle `settles` in one `multicall`; when it would revert (someone settled one of them
-        since the states were read), each alone, skipping those no longer due."""
+        """Settle `settles` in one `multicall`; when it fails (someone settled one of them since
+        the states were read), each alone, skipping those that someone else settled."""
         calls = [self._calldata.encode("settle", job.id, job.terms.encoded, outcome, b"") for job, outcome in settles]
         try:
             receipt = self.send_raw(self._calldata.encode("multicall", calls), label=f"refund of {len(calls)} jobs")
-        except ContractRevert:
-            if len(settles) == 1:
-                return []
-            return [refund for settle in settles for refund in self._refund([settle])]
+        except (ContractRevert, TransactionFailed) as exc:
+            if len(settles) > 1:
+                return [refund for settle in settles for refund in self._refund([settle])]
+            if isinstance(exc, MarketWrongStatus) or settles[0][0].status() == JobPhase.CLOSED:
+                return []  # settled by someone else meanwhile
+            raise
         tx = receipt["transactionHash"].to_0x_hex()
         tokens = {job.id: job.terms.token for job, _ in settles}
         settled = (event for event in self.event_decoder.decode(receipt["logs"]) if event.name == "JobSettled")

@@ -110,7 +110,10 @@ contract SentimentOracle is IJobConsumer, ReentrancyGuardTransient {
     /// @param label the result bytes (the label)
     function deliver(uint256 jobId, bytes calldata label) external {
         Answer storage answer = _answers[jobId];
-        if (!answer.success || answer.label.length != 0) revert OracleNothingToDeliver(jobId);
+        // an empty label is no label: a verified empty result has nothing to deliver
+        if (!answer.success || answer.label.length != 0 || answer.resultHash == keccak256("")) {
+            revert OracleNothingToDeliver(jobId);
+        }
         if (keccak256(label) != answer.resultHash) revert OracleWrongLabel(jobId, answer.resultHash);
         answer.label = label;
         emit Answered(jobId, true, label);

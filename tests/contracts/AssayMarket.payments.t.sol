@@ -112,6 +112,17 @@ contract AssayMarketPaymentsTest is MarketBase {
         oracle.deliver(jobId, "positive");
     }
 
+    function test_deliver_revertsWhenTheVerifiedResultIsEmpty() public {
+        (SentimentOracle oracle, uint256 jobId) = _ask("...");
+        IAssayMarket.JobTerms memory terms = _postedTerms();
+        IAssayMarket.Outcome memory outcome = _submit(jobId, terms, "");
+        vm.warp(vm.getBlockTimestamp() + terms.challengeWindow);
+        market.settle(jobId, terms, outcome, "");
+        assertTrue(oracle.answerOf(jobId).success);
+        vm.expectRevert(abi.encodeWithSelector(SentimentOracle.OracleNothingToDeliver.selector, jobId));
+        oracle.deliver(jobId, "");
+    }
+
     function test_deliver_revertsWhenTheQuestionWasNotPaid() public {
         (SentimentOracle oracle, uint256 jobId) = _ask("meh");
         vm.expectRevert(abi.encodeWithSelector(SentimentOracle.OracleNothingToDeliver.selector, jobId));

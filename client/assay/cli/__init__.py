@@ -199,13 +199,15 @@ def balance(settings: Settings, address: str | None, as_json: bool) -> None:
 
 
 @cli.command()
+@click.option("--token", type=ADDRESS, help="withdraw this ERC-20 token's balance instead of ETH")
 @pass_settings
-def withdraw(settings: Settings) -> None:
+def withdraw(settings: Settings, token: str | None) -> None:
     """Withdraw your market balance (payouts, refunds, fees)."""
     client = settings.client()
-    amount = client.balance()
-    receipt = client.withdraw()
-    console.print(f"withdrew {eth(amount)} (gas {receipt['gasUsed']:,})")
+    amount = client.balance(token=token)
+    receipt = client.withdraw(token)
+    shown = f"{amount:,} units of token {token}" if token else eth(amount)
+    console.print(f"withdrew {shown} (gas {receipt['gasUsed']:,})")
 
 
 @cli.command()

@@ -284,7 +284,7 @@ def refund_expired(settings: Settings) -> None:
         amount = eth(refund.refunded) if int(refund.token, 16) == 0 else f"{refund.refunded:,} of token {refund.token}"
         console.print(f"job {refund.job_id}: {amount} back to you (tx {refund.transaction})")
     if refunds:
-        console.print(f"{len(refunds)} job(s) refunded; `assay withdraw` sends you your balance")
+        console.print(f"{len(refunds)} job(s) refunded; `assay withdraw` (`--token ADDRESS`) sends you your balance")
     else:
         console.print("none of your jobs is expired and unsettled")
 
