@@ -156,6 +156,9 @@ def test_cancel_and_refund(devnet: tuple[Path, str]) -> None:
     assert again.returncode == 1 and ("MarketWrongStatus" in again.stderr or "MarketTermsMismatch" in again.stderr)
     nothing = assay(cwd, "--dev-account", "3", "job", "refund-expired")
     assert "none of your jobs is expired and unsettled" in nothing.stderr
+    token = "0x" + "ab" * 20  # no balance of it: the market says so, by name
+    no_token = assay(cwd, "--dev-account", "3", "withdraw", "--token", token, check=False)
+    assert no_token.returncode == 1 and "MarketNothingToWithdraw" in no_token.stderr
     assert assay_json(cwd, "balance", Account.from_key(ANVIL_KEYS[3]).address)["withdrawable_wei"] == 10**16
     assert assay_json(cwd, "balance", Account.from_key(ANVIL_KEYS[3]).address.lower())["withdrawable_wei"] == 10**16
     mine = ["--dev-account", "3", "job", "list", "--mine"]
