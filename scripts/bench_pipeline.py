@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.ope
 
 from assay_worker.runtimes import OpenAIHTTPRuntime, RuntimeSpec
 from assay_worker.runtimes._base import canonical
-from bench_worker import post_and_time, serving
+from bench_worker import model_seconds, post_and_time, serving
 
 from tests.openai_server import OpenAIServer
 
@@ -50,13 +50,16 @@ def prompts(count: int) -> list[bytes]:
     return [f"Job {n}: overlap the model with the chain.".encode() for n in range(count)]
 
 
-def protocol_seconds(spec: RuntimeSpec, count: int, batch: int) -> float:
+def protocol_seconds(spec: RuntimeSpec, count: int, batch: int) -> tuple[float, float]:
+    """Seconds from the first post to the last result, and the seconds the model ran meanwhile."""
     with serving(batch, models=(), extra_env={"ASSAY_WORKER_MODELS": json.dumps([spec.as_config()])}) as (
         chain,
         requester,
-        _,
+        worker,
     ):
-        return post_and_time(chain, requester, spec.manifest, prompts(count))[0]
+        before = model_seconds(worker)
+        seconds = post_and_time(chain, requester, spec.manifest, prompts(count))[0]
+        return seconds, model_seconds(worker) - before
 
 
 def raw_seconds(spec: RuntimeSpec, count: int, batch: int) -> float:
@@ -78,11 +81,11 @@ def main() -> None:
     with OpenAIServer(EchoModel(), "bench/echo-over-http") as server:  # type: ignore[arg-type]
         server.delay = args.latency
         spec = served_spec(server.base_url, args.batch)
-        protocol = protocol_seconds(spec, args.jobs, args.batch)
+        protocol, busy = protocol_seconds(spec, args.jobs, args.batch)
         raw = raw_seconds(spec, args.jobs, args.batch)
     print(f"jobs {args.jobs}, batch {args.batch}, server latency {args.latency:.2f} s a completion")
     print(f"protocol {protocol:.2f} s ({args.jobs / protocol:.1f} jobs/s), raw {raw:.2f} s")
-    print(f"throughput protocol/raw {raw / protocol:.2f}")
+    print(f"throughput protocol/raw {raw / protocol:.2f}; model busy {busy / protocol:.0%} of the protocol run")
 
 
 if __name__ == "__main__":

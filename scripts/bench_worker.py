@@ -11,6 +11,8 @@ part of that time, since the worker starts on the first batch while the rest are
 sentences are also embedded in this process with the same model and the same batch size, before
 and after each protocol run: the raw figure is the mean of those two, so a machine that speeds up
 or slows down during the run (a shared VM does, by ±10 %) shifts both sides of the ratio alike.
+"model busy" is the share of the protocol run the worker's model thread spent running batches (its
+`assay_worker_model_seconds` metric): what is missing is time the model waited for the chain.
 "cpu ratio" compares CPU time instead of wall time: the raw model's CPU seconds against the worker
 process's (model, protocol, API: every thread) over the run, which a machine's drifting speed
 shifts much less; it is the share of the worker's CPU that went into the model, as raw.
@@ -26,6 +28,7 @@ import argparse
 import os
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -37,6 +40,7 @@ from assay.batch import encode_batch
 from assay.devnet import ANVIL_KEYS, Anvil, free_port
 from assay_worker.launcher import WorkerProcess
 from eth_account import Account
+from prometheus_client.parser import text_string_to_metric_families
 
 
 def sentences(count: int) -> list[str]:
@@ -80,7 +84,7 @@ def serving(
     cores: Cores = Cores(),
 ) -> Iterator[tuple[Anvil, AssayClient, int]]:
     """A fresh anvil with the contracts, one worker serving `models` at `batch`, a requester client,
-    and the worker's process id."""
+    and the worker's process."""
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
         with on_cpus(cores.chain):
             chain = stack.enter_context(Anvil())
@@ -107,7 +111,7 @@ def serving(
             )
         try:
             worker.wait_ready()
-            yield chain, AssayClient(chain.w3, ANVIL_KEYS[1], deployment=deployed), worker.process.pid
+            yield chain, AssayClient(chain.w3, ANVIL_KEYS[1], deployment=deployed), worker
         finally:
             worker.stop()
 
@@ -124,6 +128,19 @@ class ProtocolRun:
     latencies: list[float]  # each job's post-to-result time
     posting: float  # how long the requester took to post them all
     worker_cpu: float  # CPU seconds the worker process spent meanwhile (model, protocol, API)
+    model_seconds: float  # seconds the worker's model thread spent running batches
+
+
+def model_seconds(worker: WorkerProcess) -> float:
+    """The worker's `assay_worker_model_seconds` counter, read from its /metrics."""
+    with urllib.request.urlopen(f"{worker.url}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "assay_worker_model_seconds_total"
+    )
 
 
 def protocol_run(count: int, batch: int, items: int = 1, cores: Cores = Cores()) -> ProtocolRun:
@@ -133,10 +150,11 @@ def protocol_run(count: int, batch: int, items: int = 1, cores: Cores = Cores())
     inputs: list[bytes | str] = list(texts)
     if items > 1:
         inputs = [encode_batch(texts[first : first + items]) for first in range(0, count, items)]
-    with serving(batch, cores=cores) as (chain, requester, pid), on_cpus(cores.chain):
-        cpu_before = cpu_seconds(pid)
+    with serving(batch, cores=cores) as (chain, requester, worker), on_cpus(cores.chain):
+        cpu_before, model_before = cpu_seconds(worker.process.pid), model_seconds(worker)
         seconds, latencies, posting = post_and_time(chain, requester, MINILM_L6_V2, inputs)
-        return ProtocolRun(seconds, latencies, posting, cpu_seconds(pid) - cpu_before)
+        cpu = cpu_seconds(worker.process.pid) - cpu_before
+        return ProtocolRun(seconds, latencies, posting, cpu, model_seconds(worker) - model_before)
 
 
 def post_and_time(
@@ -216,7 +234,7 @@ def main() -> None:
         + (f"; chain on CPUs {cores.chain}, worker and raw model on {cores.worker}" if cores.worker else "")
     )
     print(
-        "items/job  batch  protocol s  texts/s   raw s  texts/s  protocol/raw  cpu ratio  "
+        "items/job  batch  protocol s  texts/s   raw s  texts/s  protocol/raw  cpu ratio  model busy  "
         "post-to-result median  overhead/text  posting s"
     )
     for items in args.items or [1]:
@@ -236,6 +254,7 @@ def main() -> None:
                 print(
                     f"{items:9d}  {batch:5d}  {run.seconds:10.2f}  {count / run.seconds:7.1f}  {raw:6.2f}  "
                     f"{count / raw:7.1f}  {ratios[-1]:12.2f}  {cpu_ratios[-1]:9.2f}  "
+                    f"{run.model_seconds / run.seconds:10.0%}  "
                     f"{latencies[len(latencies) // 2]:19.2f} s  {overhead:10.1f} ms  {run.posting:9.2f}",
                     flush=True,
                 )
